@@ -1,0 +1,1 @@
+"""benchmarks room of the basin suite (see ../shared/DESIGN.md)."""

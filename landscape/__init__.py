@@ -1,0 +1,1 @@
+"""landscape room of the basin suite (see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""llm_check room of the basin suite (see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""paper_figures room of the basin suite (see ../shared/DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""theory room of the basin suite (see ../shared/DESIGN.md)."""

@@ -1,0 +1,99 @@
+"""`Estimate`: the one record shape for every measured quantity (DESIGN.md, "Shared records").
+
+{estimate, ci: [lo, hi], confidence, coverage, n, unit} plus the method that produced the interval.
+`confidence` is the nominal level asked for; `coverage` the level the method guarantees (for order
+statistics it is 1 − 2^{1−K}, which differs from the nominal one), or None when equal to `confidence`.
+JSON never holds NaN: missing numbers are written as null.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from theory.errors import UserInputError
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _nan_if_none(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A measured quantity with its confidence interval.
+
+    estimate:   point estimate (NaN when undefined, e.g. no data)
+    ci:         (lo, hi) interval; infinities allowed (an unbounded side)
+    confidence: nominal confidence level of `ci` in (0, 1)
+    coverage:   guaranteed coverage of `ci` when it differs from `confidence` (else None)
+    n:          number of independent trials / directions / draws behind the interval
+    unit:       what the numbers are in, e.g. "alpha per coordinate", "||dtheta||_2", "score"
+    method:     how the interval was computed, e.g. "clopper-pearson", "order-statistics"
+    """
+
+    estimate: float
+    ci: tuple[float, float]
+    confidence: float
+    n: int
+    unit: str
+    coverage: float | None = None
+    method: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        lo, hi = (float(self.ci[0]), float(self.ci[1]))
+        object.__setattr__(self, "ci", (lo, hi))
+        object.__setattr__(self, "estimate", float(self.estimate))
+        if not (math.isnan(lo) or math.isnan(hi)) and lo > hi:
+            raise UserInputError(f"Estimate ci must satisfy lo <= hi, got ({lo}, {hi})")
+        if not 0.0 < self.confidence < 1.0:
+            raise UserInputError(f"Estimate confidence must lie in (0, 1), got {self.confidence}")
+
+    @property
+    def lo(self) -> float:
+        return self.ci[0]
+
+    @property
+    def hi(self) -> float:
+        return self.ci[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; NaN becomes None (null). Infinities are written as the strings "inf"/"-inf"."""
+
+        def enc(x: float | None) -> Any:
+            x = _finite_or_none(x)
+            if x is not None and math.isinf(x):
+                return "inf" if x > 0 else "-inf"
+            return x
+
+        d = asdict(self)
+        d["estimate"] = enc(self.estimate)
+        d["ci"] = [enc(self.ci[0]), enc(self.ci[1])]
+        d["coverage"] = enc(self.coverage)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Estimate:
+        def dec(x: Any) -> float:
+            if isinstance(x, str):
+                return float(x)
+            return _nan_if_none(x)
+
+        return cls(
+            estimate=dec(d["estimate"]),
+            ci=(dec(d["ci"][0]), dec(d["ci"][1])),
+            confidence=float(d["confidence"]),
+            n=int(d["n"]),
+            unit=str(d["unit"]),
+            coverage=None if d.get("coverage") is None else dec(d["coverage"]),
+            method=str(d.get("method", "")),
+            extra=dict(d.get("extra", {})),
+        )

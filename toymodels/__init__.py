@@ -1,0 +1,1 @@
+"""toymodels room of the basin suite (see ../shared/DESIGN.md)."""
