@@ -46,3 +46,51 @@ def verdict(ci: tuple[float, float], region: Region) -> str:
     if hi < region.lo or lo > region.hi:
         return FAILS
     return INCONCLUSIVE
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One row of the claims table: a paper claim, the criterion it is judged by, and what was measured.
+
+    `value`/`ci` are in `unit`; `verdict` is holds / fails / inconclusive / not-measured (reason).
+    `criterion` is human-readable (e.g. Region.describe()); `source` says which run produced the numbers.
+    """
+
+    id: str
+    claim: str
+    criterion: str
+    value: float | None
+    ci: tuple[float, float] | None
+    confidence: float | None
+    unit: str
+    n: int | None
+    model: str
+    source: str
+    verdict: str
+
+    @classmethod
+    def judged(cls, id: str, claim: str, region: Region, value: float, ci: tuple[float, float],
+               confidence: float, unit: str, n: int, model: str, source: str) -> ClaimResult:
+        """A measured claim whose verdict is the interval `ci` judged against `region`."""
+        return cls(id=id, claim=claim, criterion=region.describe(unit), value=float(value),
+                   ci=(float(ci[0]), float(ci[1])), confidence=confidence, unit=unit, n=n, model=model,
+                   source=source, verdict=verdict(ci, region))
+
+    @classmethod
+    def unmeasured(cls, id: str, claim: str, criterion: str, reason: str, model: str = "",
+                   source: str = "") -> ClaimResult:
+        return cls(id=id, claim=claim, criterion=criterion, value=None, ci=None, confidence=None, unit="",
+                   n=None, model=model, source=source, verdict=not_measured(reason))
+
+    def to_dict(self) -> dict:
+        def enc(x):
+            if x is None or (isinstance(x, float) and math.isnan(x)):
+                return None
+            if isinstance(x, float) and math.isinf(x):
+                return "inf" if x > 0 else "-inf"
+            return x
+
+        return {"id": self.id, "claim": self.claim, "criterion": self.criterion, "value": enc(self.value),
+                "ci": None if self.ci is None else [enc(self.ci[0]), enc(self.ci[1])],
+                "confidence": self.confidence, "unit": self.unit, "n": self.n, "model": self.model,
+                "source": self.source, "verdict": self.verdict}

@@ -1,0 +1,177 @@
+"""Per-direction basin edges: α_edge(δ) = inf{α > 0 : S(θ₀ + α·δ) < S(θ₀) − τ}.
+
+Searched separately along +δ and −δ (one direction, two half-lines; never counted as two directions):
+bracket by factors of `growth` from `alpha_start`, bisect in log α until hi/lo ≤ 1 + rel_precision, then
+check `n_checks` log-spaced points below the bracket (lo·span^{−j/n_checks}, j = 1..n_checks); an exit
+there flags the direction non-monotone (the edge as defined is then at most that point). α is in the
+direction's own unit (per-coordinate σ for raw Gaussian directions). For a loss (`higher_is_better` False)
+an exit is a rise above S(θ₀) + τ. The median edge over K directions carries an order-statistic interval.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from landscape.directions import DirectionSpec
+from landscape.evaluate import ProbeEvaluator, default_directions
+from landscape.progress import progress
+from landscape.scores import Score, higher_is_better
+from landscape.store import ResultStore
+from landscape.theta0 import Theta0
+from theory.errors import UserInputError
+from theory.estimate import Estimate
+from theory.stats import median_interval
+
+
+@dataclass(frozen=True)
+class EdgeSearch:
+    """One half-line's edge. The edge lies in (lo, hi]; `estimate` = √(lo·hi).
+
+    censored: None, "above" (no exit up to alpha_max: lo = alpha_max, hi = inf) or "below" (exit already
+    at alpha_min: lo = 0, hi = alpha_min). evaluations: every (alpha, value) evaluated, in order.
+    """
+
+    estimate: float
+    lo: float
+    hi: float
+    censored: str | None
+    non_monotone: bool
+    first_exit_below: float | None
+    n_evals: int
+    evaluations: tuple[tuple[float, float], ...]
+
+
+def search_edge(value_at: Callable[[float], float], baseline: float, tau: float = 0.0, *,
+                higher_is_better: bool = True, alpha_start: float = 1e-3, alpha_min: float = 1e-7,
+                alpha_max: float = 1.0, growth: float = 4.0, rel_precision: float = 0.05,
+                n_checks: int = 5, check_span: float = 100.0) -> EdgeSearch:
+    """Locate inf{α > 0 : value_at(α) exits} by bracketing and bisection in log α (see module doc)."""
+    if not 0 < alpha_min <= alpha_start <= alpha_max:
+        raise UserInputError(f"need 0 < alpha_min <= alpha_start <= alpha_max, got "
+                             f"{alpha_min}, {alpha_start}, {alpha_max}")
+    if growth <= 1 or rel_precision <= 0 or check_span <= 1 or n_checks < 0 or tau < 0:
+        raise UserInputError("need growth > 1, rel_precision > 0, check_span > 1, n_checks >= 0, tau >= 0")
+    seen: dict[float, float] = {}
+    order: list[tuple[float, float]] = []
+
+    def exits(alpha: float) -> bool:
+        if alpha not in seen:
+            seen[alpha] = float(value_at(alpha))
+            order.append((alpha, seen[alpha]))
+        v = seen[alpha]
+        return v < baseline - tau if higher_is_better else v > baseline + tau
+
+    censored = None
+    alpha = alpha_start
+    if exits(alpha):
+        hi = alpha
+        while True:
+            alpha = max(alpha / growth, alpha_min)
+            if not exits(alpha):
+                lo = alpha
+                break
+            hi = alpha
+            if alpha <= alpha_min:
+                lo, censored = 0.0, "below"
+                break
+    else:
+        lo = alpha
+        while True:
+            alpha = min(alpha * growth, alpha_max)
+            if exits(alpha):
+                hi = alpha
+                break
+            lo = alpha
+            if alpha >= alpha_max:
+                hi, censored = math.inf, "above"
+                break
+    if censored is None:
+        while hi / lo > 1.0 + rel_precision:
+            mid = math.sqrt(lo * hi)
+            if exits(mid):
+                hi = mid
+            else:
+                lo = mid
+    first_exit = None
+    if lo > 0:
+        for j in range(1, n_checks + 1):
+            a = lo * check_span ** (-j / n_checks)
+            if exits(a):
+                first_exit = a if first_exit is None else min(first_exit, a)
+    estimate = math.sqrt(lo * hi) if censored is None else (math.inf if censored == "above" else 0.0)
+    return EdgeSearch(estimate=estimate, lo=lo, hi=hi, censored=censored, non_monotone=first_exit is not None,
+                      first_exit_below=first_exit, n_evals=len(order), evaluations=tuple(order))
+
+
+@dataclass(frozen=True)
+class DirectionEdge:
+    """Edges of one direction along +δ and −δ; `edge` = min of the two (the basin edge of the line)."""
+
+    direction: dict
+    plus: EdgeSearch
+    minus: EdgeSearch
+
+    @property
+    def edge(self) -> float:
+        return min(self.plus.estimate, self.minus.estimate)
+
+    @property
+    def non_monotone(self) -> bool:
+        return self.plus.non_monotone or self.minus.non_monotone
+
+
+@dataclass(frozen=True)
+class BasinEdges:
+    """Median edges over K directions (n = K, not 2K) with order-statistic intervals.
+
+    median: of min(edge+, edge−) per direction; median_plus / median_minus: of each half-line.
+    """
+
+    score: str
+    tau: float
+    baseline: float
+    directions: tuple[DirectionEdge, ...]
+    median: Estimate
+    median_plus: Estimate
+    median_minus: Estimate
+    n_non_monotone: int
+    n_evals: int
+    seeds: tuple[int, ...]
+    wall_time_s: float
+
+
+def basin_edges(model, score: Score, directions: Sequence[DirectionSpec] | None = None, *, tau: float = 0.0,
+                k: int = 8, seed: int = 0, rng: str = "cpu", example_ids: Sequence[int] | None = None,
+                alpha_start: float = 1e-3, alpha_min: float = 1e-7, alpha_max: float = 1.0,
+                growth: float = 4.0, rel_precision: float = 0.05, n_checks: int = 5,
+                check_span: float = 100.0, confidence: float = 0.95, store: ResultStore | None = None,
+                model_id: str = "model", weight_hash: str | None = None,
+                theta0: Theta0 | None = None) -> BasinEdges:
+    """Edge per direction (default: K raw Gaussian directions with seeds seed..seed+K−1), both signs."""
+    start = time.perf_counter()
+    specs = list(directions) if directions is not None else default_directions(k, seed, rng)
+    ev = ProbeEvaluator(model, score, example_ids=example_ids, store=store, model_id=model_id,
+                        weight_hash=weight_hash, theta0=theta0)
+    baseline = ev.baseline().value
+    hib = higher_is_better(score)
+    opts = dict(higher_is_better=hib, alpha_start=alpha_start, alpha_min=alpha_min, alpha_max=alpha_max,
+                growth=growth, rel_precision=rel_precision, n_checks=n_checks, check_span=check_span)
+    per_direction = int(2 * (3 + math.log2(math.log(growth) / math.log1p(rel_precision)) + n_checks))
+    ev.announce("basin edges (about)", per_direction, len(specs))
+    results = []
+    for spec in progress(specs, total=len(specs), desc="basin edges"):
+        plus = search_edge(lambda a, s=spec: ev.at(s, a).value, baseline, tau, **opts)
+        minus = search_edge(lambda a, s=spec: ev.at(s, -a).value, baseline, tau, **opts)
+        results.append(DirectionEdge(direction=spec.to_key(), plus=plus, minus=minus))
+    unit = "alpha (direction units; per-coordinate sigma for raw Gaussian)"
+    return BasinEdges(
+        score=score.name, tau=tau, baseline=baseline, directions=tuple(results),
+        median=median_interval([r.edge for r in results], confidence, unit),
+        median_plus=median_interval([r.plus.estimate for r in results], confidence, unit),
+        median_minus=median_interval([r.minus.estimate for r in results], confidence, unit),
+        n_non_monotone=sum(r.non_monotone for r in results),
+        n_evals=sum(r.plus.n_evals + r.minus.n_evals for r in results),
+        seeds=tuple(int(s.seed) for s in specs), wall_time_s=time.perf_counter() - start)

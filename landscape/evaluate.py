@@ -1,0 +1,137 @@
+"""Scoring the model at θ₀ + α·δ, with result rows written to (and skipped from) a ResultStore.
+
+Shared by every estimator of this room: a row is one evaluation of one Score at one (direction, alpha)
+or one noise draw (a Gaussian direction used once, alpha = sigma per coordinate). Keys hold the model
+id, the weight hash, the score name, the direction key, alpha and the example ids, so a rerun of a killed
+sweep re-reads rows instead of re-evaluating. Also: seed derivation (sha256, never Python's hash()),
+and the default K raw Gaussian directions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from landscape.directions import BoundDirection, DirectionSpec, bind
+from landscape.hashing import weight_hash as hash_weights
+from landscape.perturb import perturbed
+from landscape.progress import announce_cost
+from landscape.scores import Score, ScoreResult
+from landscape.store import ResultStore, canonical_json, row_key
+from landscape.theta0 import Theta0
+
+
+def derive_seed(*parts: object) -> int:
+    """Integer seed from the first 8 bytes of sha256(":".join(parts)); stable across processes."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def default_directions(k: int, seed: int, rng: str = "cpu") -> list[DirectionSpec]:
+    """K raw Gaussian directions over all parameters, seeds seed, seed+1, …, seed+K−1; `rng` the noise
+    backend ("cpu": device-independent; "cuda": drawn on the parameters' GPU, much faster for big models)."""
+    return [DirectionSpec("gaussian", seed=seed + i, rng=rng) for i in range(k)]
+
+
+def _number(x: object) -> float:
+    """A stored JSON number back to float: null → NaN, "inf"/"-inf" → ±inf."""
+    return float("nan") if x is None else float(x)
+
+
+@dataclass(frozen=True)
+class ProbeValue:
+    """One evaluation: score value and per-example outcomes at θ₀ + α·δ; ‖Δθ‖ after casting."""
+
+    alpha: float
+    value: float
+    outcomes: np.ndarray
+    effective_norm: float
+    dropped_fraction: float
+
+
+class ProbeEvaluator:
+    """Evaluates `score` on `model` at θ₀ + α·δ (θ₀ restored bitwise after each probe) through a store.
+
+    One θ₀ copy (landscape.theta0.Theta0, host RAM unless one with a safetensors snapshot is passed) is
+    made at the first perturbed probe and reused for the whole sweep.
+    """
+
+    def __init__(self, model: torch.nn.Module, score: Score, *, example_ids: Sequence[int] | None = None,
+                 store: ResultStore | None = None, model_id: str = "model", weight_hash: str | None = None,
+                 theta0: Theta0 | None = None):
+        self.model = model
+        self.theta0 = theta0
+        self.score = score
+        self.example_ids = None if example_ids is None else [int(i) for i in example_ids]
+        self.store = store
+        self.model_id = model_id
+        self.weight_hash = weight_hash if weight_hash is not None or store is None else hash_weights(model)
+        self.n_evals = 0
+        self.eval_seconds = 0.0
+        self._baseline: ProbeValue | None = None
+        self._bound: tuple[str, BoundDirection] | None = None
+
+    def announce(self, label: str, points: int, directions: int) -> None:
+        """Print the cost estimate: points × directions × seconds of one evaluation (timed on S(θ₀))."""
+        self.baseline()
+        announce_cost(label, points, directions, self.eval_seconds)
+
+    def _key(self, direction: dict | None, alpha: float, ids: list[int] | None) -> dict:
+        return row_key(self.model_id, self.weight_hash or "", self.score.name, direction, alpha=float(alpha),
+                       example_ids=ids)
+
+    def baseline(self) -> ProbeValue:
+        """S(θ₀) on the evaluator's examples (no perturbation; evaluated once)."""
+        if self._baseline is None:
+            self._baseline = self.at(None, 0.0)
+        return self._baseline
+
+    def at(self, direction: DirectionSpec | None, alpha: float,
+           example_ids: Sequence[int] | None = None) -> ProbeValue:
+        """Score at θ₀ + α·δ (θ₀ itself when direction is None or α = 0), through the store."""
+        if direction is None or alpha == 0.0:
+            return self.under(None, 0.0, nullcontext, example_ids)
+        if self.theta0 is None:
+            self.theta0 = Theta0(self.model)
+        key = direction.to_key()
+        return self.under(key, alpha, lambda: perturbed(self.model, self._bind(direction, key), float(alpha),
+                                                        theta0=self.theta0), example_ids)
+
+    def _bind(self, direction: DirectionSpec, key: dict) -> BoundDirection:
+        """The last direction stays bound, so a sweep along it computes its statistics (SFT norm) once."""
+        text = canonical_json(key)
+        if self._bound is None or self._bound[0] != text:
+            self._bound = (text, bind(direction, self.model))
+        return self._bound[1]
+
+    def under(self, direction_key: dict | None, alpha: float,
+              context: Callable[[], AbstractContextManager], example_ids: Sequence[int] | None = None
+              ) -> ProbeValue:
+        """Score inside `context()` (a perturbation of any kind, named by direction_key and alpha)."""
+        ids = self.example_ids if example_ids is None else [int(i) for i in example_ids]
+        key = self._key(direction_key, alpha, ids)
+        if self.store is not None and self.store.has(key):
+            row = self.store.get(key)
+            return ProbeValue(alpha=float(alpha), value=_number(row["value"]),
+                              outcomes=np.array([_number(x) for x in row["outcomes"]], dtype=np.float64),
+                              effective_norm=_number(row["effective_norm"]),
+                              dropped_fraction=_number(row["dropped_fraction"]))
+        start = time.perf_counter()
+        with context() as info:
+            result: ScoreResult = self.score(self.model, ids)
+        self.eval_seconds = time.perf_counter() - start
+        norm = float(getattr(info, "effective_norm", 0.0))
+        dropped = float(getattr(info, "dropped_fraction", 0.0))
+        self.n_evals += 1
+        value = ProbeValue(alpha=float(alpha), value=float(result.value), outcomes=result.outcomes,
+                           effective_norm=norm, dropped_fraction=dropped)
+        if self.store is not None:
+            self.store.append(key, {"value": value.value, "outcomes": value.outcomes.tolist(),
+                                    "effective_norm": norm, "dropped_fraction": dropped})
+        return value

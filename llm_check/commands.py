@@ -1,0 +1,346 @@
+"""Subcommands for the runs (registered into llm_check.cli by `register`): each loads the model and tasks
+with the common lm-eval flags, calls one llm_check.runs / enlarge / quick function, prints a short line per
+capability and writes DIR/<command>.json next to the resumable rows (DIR/rows.jsonl).
+
+    llm-check run --quick --output-path DIR        quick check -> DIR/summary.json (--dry-run: cost only)
+    llm-check curves|edges|sigma-basin|strict-basin|worst-case|certify|sft|input-robustness|enlarge ...
+    llm-check report DIR                           DIR/report.md with figures
+    torchrun --nproc-per-node N -m llm_check distributed ...   (direction, alpha) jobs sharded over ranks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from llm_check.cli import add_common_args, example_ids, positive_float, positive_int, seed_everything
+from theory.errors import UserInputError
+
+DEFAULT_OUTPUT = Path("llm-check-results")
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise UserInputError(f"expected comma-separated numbers, got {text!r}") from exc
+    if not values:
+        raise UserInputError("expected at least one number")
+    return values
+
+
+def _positive_floats(text: str) -> list[float]:
+    values = _floats(text)
+    for v in values:
+        if not 0 < v < math.inf:
+            raise UserInputError(f"every sigma must be a finite number > 0, got {v}")
+    return values
+
+
+def _unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise UserInputError(f"expected a number in [0, 1], got {text}")
+    return value
+
+
+def load_context(args: argparse.Namespace):
+    """(RunContext, capabilities) from the common flags; tasks are checked before the model loads."""
+    from llm_check.model_io import load_model
+    from llm_check.runs import Capability, RunContext
+    from llm_check.scores import make_score
+    from llm_check.tasks import DEFAULT_CAPABILITY_TASKS, load_tasks
+
+    tasks = load_tasks(args.tasks)
+    seed_everything(args.seed)
+    lm = load_model(args.model, dtype=args.dtype, device=args.device)
+    out = args.output_path or DEFAULT_OUTPUT
+    ctx = RunContext.from_loaded(lm, out, seed=args.seed, rng="cuda" if args.device == "cuda" else "cpu")
+    names = {v: k for k, v in DEFAULT_CAPABILITY_TASKS.items()}
+    caps = []
+    for task in tasks:
+        score = make_score(task, lm.tokenizer, batch_size=args.batch_size)
+        ids = None if args.limit is None else tuple(example_ids(score.n_examples, args.limit))
+        caps.append(Capability(names.get(task.name, task.name), score, ids))
+    return ctx, caps
+
+
+def _write(ctx, name: str, payload: dict) -> Path:
+    from landscape.store import to_json_value
+
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    path = ctx.out_dir / f"{name}.json"
+    path.write_text(json.dumps(to_json_value({"model": ctx.model_id, "weight_hash": ctx.weight_hash, **payload}),
+                               indent=2, sort_keys=True))
+    print(f"wrote {path}")
+    return path
+
+
+def _config(args: argparse.Namespace):
+    from llm_check.quick import QuickConfig
+
+    return QuickConfig(k=args.k, n_noise=args.n, tau=args.tau, go_steps=args.go_steps,
+                       go_batch_size=args.go_batch_size, worst_steps=args.worst_steps,
+                       stages=tuple(args.stages.split(",")) if args.stages else QuickConfig().stages)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from llm_check.quick import dry_run, run_quick
+
+    config = _config(args)
+    ctx, caps = load_context(args)
+    if args.dry_run:
+        dry_run(ctx, caps, config)
+        return 0
+    summary = run_quick(ctx, caps, config)
+    for name, block in summary["capabilities"].items():
+        edge = block.get("basin_edge", {})
+        print(f"{name}: clean={block.get('clean_score')} edge={edge.get('estimate')} ci={edge.get('ci')} "
+              f"sigma_basin={block.get('sigma_basin', {}).get('estimate')} "
+              f"worst/most={block.get('worst_to_most_ratio')}")
+    print(f"go_enlargement: {summary.get('go_enlargement', {}).get('verdict')}")
+    print(f"wrote {ctx.out_dir / 'summary.json'}")
+    return 0
+
+
+def cmd_curves(args: argparse.Namespace) -> int:
+    from landscape.landscape_1d import symmetric_grid
+    from llm_check.runs import most_case_curves
+
+    ctx, caps = load_context(args)
+    grid = symmetric_grid(args.alpha_max, args.points)
+    out = {}
+    for cap in caps:
+        land = most_case_curves(ctx, cap, grid, k=args.k)
+        out[cap.name] = {"alphas": land.alphas, "values": land.values.tolist(), "baseline": land.baseline,
+                         "median": [m.to_dict() for m in land.median],
+                         "strict_basin_fraction": [s.to_dict() for s in land.strict_basin_fraction]}
+        print(f"{cap.name}: baseline {land.baseline:.3f}, {len(land.curves)} curves x {len(land.alphas)} alphas")
+    _write(ctx, "curves", {"curves": out})
+    return 0
+
+
+def cmd_edges(args: argparse.Namespace) -> int:
+    from llm_check.quick import _edge_block
+    from llm_check.runs import basin_edge
+
+    ctx, caps = load_context(args)
+    out = {}
+    for cap in caps:
+        edges = basin_edge(ctx, cap, k=args.k, tau=args.tau)
+        out[cap.name] = _edge_block(edges, args.k)
+        m = edges.median
+        print(f"{cap.name}: median edge {m.estimate:.4g} [{m.lo:.4g}, {m.hi:.4g}] (coverage {m.coverage})")
+    _write(ctx, "edges", {"edges": out})
+    return 0
+
+
+def cmd_sigma_basin(args: argparse.Namespace) -> int:
+    from llm_check.quick import _sigma_points
+    from llm_check.runs import sigma_basin_run
+
+    ctx, caps = load_context(args)
+    out = {}
+    for cap in caps:
+        basin = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n, kind=args.kind)
+        out[cap.name] = {"sigma_basin": basin.sigma_basin.to_dict(), "points": _sigma_points(basin)}
+        e = basin.sigma_basin
+        print(f"{cap.name}: sigma_basin {e.estimate:.4g} [{e.lo:.4g}, {e.hi:.4g}] ({e.unit})")
+    _write(ctx, f"sigma_basin_{args.kind}", {"sigma_basin": out})
+    return 0
+
+
+def cmd_strict_basin(args: argparse.Namespace) -> int:
+    from llm_check.runs import strict_basin
+
+    ctx, caps = load_context(args)
+    out = {}
+    for cap in caps:
+        sb = strict_basin(ctx, cap, args.sigma, n_directions=args.n_directions, target=args.target)
+        out[cap.name] = {"sigma": sb.sigma, "fraction": sb.fraction.to_dict(), "n_same": sb.n_same,
+                         "n_directions": sb.n_directions, "target": sb.target, "certified": sb.certified}
+        print(f"{cap.name}: {sb.n_same}/{sb.n_directions} directions unchanged at sigma={sb.sigma:g}; "
+              f"lower bound {sb.fraction.lo:.3f} ({'certified' if sb.certified else 'not certified'} >= {sb.target})")
+    _write(ctx, "strict_basin", {"strict_basin": out})
+    return 0
+
+
+def cmd_worst_case(args: argparse.Namespace) -> int:
+    from llm_check.runs import basin_edge, worst_case
+
+    ctx, caps = load_context(args)
+    out = {}
+    for cap in caps:
+        most = basin_edge(ctx, cap, k=args.k, tau=args.tau).median.estimate
+        run = worst_case(ctx, cap, most_case_edge=most, tau=args.tau, steps=args.steps)
+        out[cap.name] = {"worst_edge": run.worst_edge, "most_case_median_edge": most,
+                         "worst_to_most_ratio": run.worst_to_most_ratio, "direction": run.direction.to_key()}
+        print(f"{cap.name}: worst edge {run.worst_edge:.4g}, most-case median {most:.4g}, "
+              f"ratio {run.worst_to_most_ratio}")
+    _write(ctx, "worst_case", {"worst_case": out})
+    return 0
+
+
+def cmd_sft(args: argparse.Namespace) -> int:
+    from landscape.landscape_1d import symmetric_grid
+    from llm_check.runs import sft_case
+
+    if not args.checkpoint.exists():
+        raise UserInputError(f"checkpoint not found: {args.checkpoint}")
+    ctx, caps = load_context(args)
+    out = {}
+    for cap in caps:
+        land = sft_case(ctx, cap, args.checkpoint, symmetric_grid(args.alpha_max, args.points))
+        out[cap.name] = {"alphas": land.alphas, "values": land.values[0].tolist(), "baseline": land.baseline}
+        print(f"{cap.name}: SFT-direction curve over {len(land.alphas)} alphas")
+    _write(ctx, "sft", {"sft": out})
+    return 0
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from llm_check.quick import _certificate_block
+    from llm_check.runs import certificate, finetuned_certificate
+
+    ctx, caps = load_context(args)
+    finetuned = None
+    if args.finetuned is not None:
+        from llm_check.model_io import load_model
+
+        finetuned = load_model(args.finetuned, dtype=args.dtype, device=args.device)
+    out = {}
+    for cap in caps:
+        if finetuned is None:
+            cert = certificate(ctx, cap, args.sigma, n=args.n, q=args.q)
+            out[cap.name] = _certificate_block(cert)
+        else:
+            check = finetuned_certificate(ctx, cap, finetuned.model, args.sigma, n=args.n, q=args.q,
+                                          finetuned_id=finetuned.model_id, finetuned_hash=finetuned.weight_hash)
+            cert = check.certificate
+            out[cap.name] = {**_certificate_block(cert), "displacement_norm": check.displacement_norm,
+                             "guaranteed": check.guaranteed, "guaranteed_weak": check.guaranteed_weak,
+                             "measured": check.measured.to_dict(), "verdict": check.verdict}
+        print(f"{cap.name}: p_A lower {cert.p_lower:.3f} (n={cert.p_a.n}), radius {cert.radius:.4g} ||dtheta||_2")
+    _write(ctx, "certificate", {"certificate": out})
+    return 0
+
+
+def cmd_input_robustness(args: argparse.Namespace) -> int:
+    from llm_check.runs import certificate, input_robustness
+
+    ctx, caps = load_context(args)
+    out = {}
+    for cap in caps:
+        cert = certificate(ctx, cap, args.sigma, n=args.n)
+        run = input_robustness(ctx, cap, args.sigma_emb, cert, n=args.n)
+        out[cap.name] = {
+            "sigma_emb": args.sigma_emb, "dataset_p_a": run.certificates.dataset_p_a.to_dict(),
+            "radii": [c.radius for c in run.certificates.examples], "example_id": run.example_id,
+            "substitution": run.substitution, "tied_embeddings": run.tied_embeddings,
+            "rigorous": {"label": run.rigorous.label, "distance": run.rigorous.distance, "bound": run.rigorous.bound},
+            "heuristic": {"label": run.heuristic.label, "distance": run.heuristic.distance,
+                          "bound": run.heuristic.bound, "caveats": run.heuristic.caveats}}
+        print(f"{cap.name}: rigorous bound {run.rigorous.bound:.3f}; heuristic {run.heuristic.bound:.3f} "
+              f"(caveats: {'; '.join(run.heuristic.caveats) or 'none'})")
+    _write(ctx, "input_robustness", {"input_robustness": out})
+    return 0
+
+
+def cmd_enlarge(args: argparse.Namespace) -> int:
+    from llm_check.enlarge import enlargement_check
+    from llm_check.runs import sigma_basin_run
+
+    ctx, caps = load_context(args)
+    cap = caps[0]
+    base = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n)
+    enl = enlargement_check(ctx, cap, base.sigma_basin, args.sigmas, steps=args.go_steps,
+                            batch_size=args.go_batch_size, tau=args.tau, n=args.n)
+    summary = enl.summary()
+    print(f"{cap.name}: factor {summary['factor']} ci {summary['ci']}, control {summary['control_factor']}; "
+          f"{summary['verdict']}")
+    _write(ctx, "go_enlargement", {"go_enlargement": summary})
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from llm_check.report import write_report
+
+    path = write_report(args.directory)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_distributed(args: argparse.Namespace) -> int:
+    from llm_check.distributed import run_from_env
+
+    return run_from_env(args)
+
+
+def _quick_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="the quick check (its defaults are the flags below)")
+    p.add_argument("--k", type=positive_int, default=6, help="directions per capability (K)")
+    p.add_argument("--n", type=positive_int, default=200, help="noise draws per sigma and for the certificate")
+    p.add_argument("--tau", type=_unit_interval, default=0.05, help="tolerated score drop")
+    p.add_argument("--go-steps", "--go_steps", dest="go_steps", type=positive_int, default=20)
+    p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)
+    p.add_argument("--worst-steps", "--worst_steps", dest="worst_steps", type=positive_int, default=10)
+    p.add_argument("--stages", default=None, help="comma-separated subset of edges,sigma_basin,worst_case,"
+                                                  "certificate,go")
+
+
+def register(sub: Any) -> None:
+    """Add the run subcommands to llm_check.cli's subparsers."""
+    def add(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        add_common_args(p)
+        p.set_defaults(func=func)
+        return p
+
+    _quick_flags(add("run", cmd_run, "the quick check (--quick) -> DIR/summary.json"))
+    for name, func in (("curves", cmd_curves), ("sft", cmd_sft)):
+        p = add(name, func, f"1-D landscape ({name})")
+        p.add_argument("--alpha-max", "--alpha_max", dest="alpha_max", type=positive_float, default=0.01)
+        p.add_argument("--points", type=positive_int, default=11)
+        p.add_argument("--k", type=positive_int, default=8)
+        if name == "sft":
+            p.add_argument("--checkpoint", type=Path, required=True, help="fine-tuned safetensors file/dir")
+    p = add("edges", cmd_edges, "basin edge per capability with an order-statistic interval")
+    p.add_argument("--k", type=positive_int, default=8)
+    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p = add("sigma-basin", cmd_sigma_basin, "sigma-basin (Def. 4.1) with a confidence interval")
+    p.add_argument("--sigmas", type=_positive_floats, required=True)
+    p.add_argument("--n", type=positive_int, default=200)
+    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--kind", choices=["gaussian", "multiplicative"], default="gaussian")
+    p = add("strict-basin", cmd_strict_basin, "fraction of directions with an unchanged score (CP bound)")
+    p.add_argument("--sigma", type=positive_float, required=True)
+    p.add_argument("--n-directions", "--n_directions", dest="n_directions", type=positive_int, default=51)
+    p.add_argument("--target", type=_unit_interval, default=0.9)
+    p = add("worst-case", cmd_worst_case, "worst-case edge (tethered ascent on pydoc_data) and worst/most ratio")
+    p.add_argument("--k", type=positive_int, default=8)
+    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--steps", type=positive_int, default=10)
+    p = add("certify", cmd_certify, "parameter certificate (optionally checked at a fine-tuned checkpoint)")
+    p.add_argument("--sigma", type=positive_float, required=True)
+    p.add_argument("--n", type=positive_int, default=200)
+    p.add_argument("--q", type=_unit_interval, default=None)
+    p.add_argument("--finetuned", default=None, help="fine-tuned model (same forms as --model)")
+    p = add("input-robustness", cmd_input_robustness, "rigorous and heuristic token-substitution certificates")
+    p.add_argument("--sigma-emb", "--sigma_emb", dest="sigma_emb", type=positive_float, required=True)
+    p.add_argument("--sigma", type=positive_float, required=True, help="parameter sigma (heuristic variant)")
+    p.add_argument("--n", type=positive_int, default=200)
+    p = add("enlarge", cmd_enlarge, "the 5x check: GO fine-tuning vs control, sigma-basin factor")
+    p.add_argument("--sigmas", type=_positive_floats, required=True)
+    p.add_argument("--n", type=positive_int, default=200)
+    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--go-steps", "--go_steps", dest="go_steps", type=positive_int, default=20)
+    p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)
+    p = add("distributed", cmd_distributed, "(direction, alpha) jobs sharded over torchrun ranks")
+    p.add_argument("--alpha-max", "--alpha_max", dest="alpha_max", type=positive_float, default=0.01)
+    p.add_argument("--points", type=positive_int, default=11)
+    p.add_argument("--k", type=positive_int, default=8)
+    rep = sub.add_parser("report", help="DIR/report.md with figures from DIR/summary.json")
+    rep.add_argument("directory", type=Path)
+    rep.set_defaults(func=cmd_report)

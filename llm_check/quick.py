@@ -1,0 +1,292 @@
+"""`llm-check run --quick`: the quick check on one model, written to DIR/summary.json.
+
+Stages (per capability, all examples of its task unless --limit): basin edges along K ≥ 6 raw Gaussian
+directions (τ = 0.05 drop, both signs, median with an order-statistic interval); the σ-basin on the grid
+median-edge × 2^j (j = −3 … 3) from n = 200 (noise, example) pairs per σ (each trial a Bernoulli(p_A),
+Clopper–Pearson, Bonferroni over the grid); the worst-case edge along the tethered-ascent direction
+(pydoc_data text, rescaled to √d) and worst ÷ median most-case edge; a certificate at σ = the σ-basin
+estimate (n = 200 pairs, 99 %, q = chance; it re-reads the σ-basin's rows when σ is on the grid). Then the
+5× check (llm_check.enlarge) on the first capability. Every evaluation is a row of DIR/rows.jsonl, so a
+rerun resumes; summary.json is rewritten after every stage. `estimate_cost` times one evaluation of each
+kind and multiplies by the counts above (the dry run).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from landscape.directions import DirectionSpec
+from landscape.perturb import perturbed
+from landscape.scores import causal_lm_nll
+from landscape.store import to_json_value
+from llm_check.enlarge import enlargement_check
+from llm_check.runs import (
+    Capability,
+    RunContext,
+    basin_edge,
+    certificate,
+    corpus_blocks,
+    sigma_basin_run,
+    sigma_grid,
+    worst_case,
+    worst_case_direction,
+)
+from theory.errors import UserInputError
+
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass(frozen=True)
+class QuickConfig:
+    """Statistics of the quick check (never shrunk to meet a time; see module doc)."""
+
+    k: int = 6
+    tau: float = 0.05
+    n_noise: int = 200
+    edge_confidence: float = 0.95
+    certificate_confidence: float = 0.99
+    alpha_start: float = 1e-3
+    rel_precision: float = 0.1
+    n_checks: int = 2
+    grid_low: int = 3
+    grid_high: int = 3
+    worst_steps: int = 10
+    worst_lr: float = 1e-3
+    worst_tether: float = 1.0
+    go_steps: int = 20
+    go_batch_size: int = 4
+    go_block_size: int = 64
+    go_lr: float = 2e-4
+    multipliers: tuple[float, ...] = (2.0, 5.0)
+    stages: tuple[str, ...] = field(default=("edges", "sigma_basin", "worst_case", "certificate", "go"))
+
+    def __post_init__(self) -> None:
+        if self.k < 1 or self.n_noise < 1 or self.go_steps < 1 or self.worst_steps < 1:
+            raise UserInputError("k, n_noise, go_steps and worst_steps must be >= 1")
+        if not 0 <= self.tau <= 1:
+            raise UserInputError(f"tau must lie in [0, 1], got {self.tau}")
+        if not self.alpha_start > 0:
+            raise UserInputError(f"alpha_start must be > 0, got {self.alpha_start}")
+
+    def search(self) -> dict[str, float]:
+        return {"alpha_start": self.alpha_start, "rel_precision": self.rel_precision, "n_checks": self.n_checks}
+
+
+def _write_summary(out_dir: Path | None, summary: dict) -> None:
+    if out_dir is None:
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / (SUMMARY_FILE + ".tmp")
+    tmp.write_text(json.dumps(to_json_value(summary), indent=2, sort_keys=True))
+    tmp.replace(out_dir / SUMMARY_FILE)
+
+
+class _Stages:
+    """Times each stage, prints it to stderr, and rewrites summary.json after it."""
+
+    def __init__(self, out_dir: Path | None, summary: dict):
+        self.out_dir = out_dir
+        self.summary = summary
+        summary.setdefault("timings_s", {})
+
+    def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
+        print(f"[quick] stage {name} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        value = fn()
+        seconds = time.perf_counter() - start
+        self.summary["timings_s"][name] = seconds
+        print(f"[quick] stage {name}: {seconds:.1f} s", file=sys.stderr, flush=True)
+        _write_summary(self.out_dir, self.summary)
+        return value
+
+
+def _edge_block(edges, k: int) -> dict:
+    m = edges.median
+    return {"estimate": m.estimate, "ci": list(m.ci), "coverage": m.coverage, "confidence": m.confidence,
+            "K": k, "tau": edges.tau, "unit": m.unit, "n_non_monotone": edges.n_non_monotone,
+            "per_direction": [d.edge for d in edges.directions], "n_evals": edges.n_evals,
+            "evaluations": [[[a, v] for a, v in (*d.plus.evaluations, *((-a, v) for a, v in d.minus.evaluations))]
+                            for d in edges.directions]}
+
+
+def _certificate_block(cert) -> dict:
+    return {"p_a_lower": cert.p_lower, "p_a": cert.p_a.estimate, "confidence": cert.p_a.confidence,
+            "n_trials": cert.p_a.n, "sigma": cert.sigma, "q": cert.q, "radius": cert.radius,
+            "radius_unit": "||dtheta||_2", "certified": cert.certified, "mode": cert.mode}
+
+
+def _sigma_points(basin) -> list[dict]:
+    return [{"sigma": p.sigma, "p_a": p.p_a.to_dict(), "inside": p.inside, "outside": p.outside}
+            for p in basin.points]
+
+
+def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig = QuickConfig()) -> dict:
+    """Run the quick check (module doc); returns the summary dict (also DIR/summary.json)."""
+    if not capabilities:
+        raise UserInputError("the quick check needs at least one capability")
+    summary: dict[str, Any] = {
+        "model": ctx.model_id, "weight_hash": ctx.weight_hash, "n_params": ctx.n_params, "seed": ctx.seed,
+        "config": asdict(config), "capabilities": {},
+        "notes": ["alpha and sigma are per coordinate (raw Gaussian over all d parameters); radii in ||dtheta||_2",
+                  "sigma-basin: n (noise, example) pairs per sigma ('pairs' mode: each trial Bernoulli(p_A))"]}
+    stage = _Stages(ctx.out_dir, summary)
+    results: dict[str, dict] = {}
+    worst_dir: list[DirectionSpec] = []
+    for cap in capabilities:
+        block = summary["capabilities"].setdefault(cap.name, {
+            "task": cap.score.name, "n_examples": cap.n_examples, "chance": cap.score.chance})
+        res = results.setdefault(cap.name, {})
+        if "edges" in config.stages:
+            edges = stage(f"{cap.name}/edges", lambda cap=cap: basin_edge(
+                ctx, cap, k=config.k, tau=config.tau, confidence=config.edge_confidence, **config.search()))
+            res["edges"] = edges
+            block["clean_score"] = edges.baseline
+            block["basin_edge"] = _edge_block(edges, config.k)
+            _write_summary(ctx.out_dir, summary)
+        median_edge = res["edges"].median.estimate if "edges" in res else config.alpha_start
+        center = median_edge if 0 < median_edge < math.inf else config.alpha_start
+        grid = sigma_grid(center, config.grid_low, config.grid_high)
+        res["grid"] = grid
+        if "sigma_basin" in config.stages:
+            basin = stage(f"{cap.name}/sigma_basin", lambda cap=cap, grid=grid: sigma_basin_run(
+                ctx, cap, grid, tau=config.tau, n=config.n_noise, confidence=config.edge_confidence))
+            res["sigma_basin"] = basin
+            block["sigma_basin"] = basin.sigma_basin.to_dict()
+            block["sigma_basin_points"] = _sigma_points(basin)
+            block["sigma_basin_non_monotone"] = basin.non_monotone
+            _write_summary(ctx.out_dir, summary)
+        if "worst_case" in config.stages:
+            if not worst_dir:
+                worst_dir.append(stage("worst_case/direction", lambda: worst_case_direction(
+                    ctx, steps=config.worst_steps, lr=config.worst_lr, tether=config.worst_tether)[0]))
+            most = res["edges"].median.estimate if "edges" in res else None
+            run = stage(f"{cap.name}/worst_case", lambda cap=cap, most=most: worst_case(
+                ctx, cap, most_case_edge=most, tau=config.tau,
+                confidence=config.edge_confidence, steps=config.worst_steps, lr=config.worst_lr,
+                tether=config.worst_tether, **config.search()))
+            block["worst_edge"] = run.worst_edge
+            block["worst_to_most_ratio"] = run.worst_to_most_ratio
+            block["worst_evaluations"] = _edge_block(run.edges, 1)["evaluations"][0]
+            _write_summary(ctx.out_dir, summary)
+        if "certificate" in config.stages:
+            sb = res.get("sigma_basin")
+            sigma = sb.sigma_basin.estimate if sb is not None and 0 < sb.sigma_basin.estimate < math.inf else grid[0]
+            cert = stage(f"{cap.name}/certificate", lambda cap=cap, sigma=sigma: certificate(
+                ctx, cap, sigma, n=config.n_noise, confidence=config.certificate_confidence))
+            block["certificate"] = _certificate_block(cert)
+            _write_summary(ctx.out_dir, summary)
+    if "go" in config.stages:
+        first = capabilities[0]
+        res = results[first.name]
+        sb = res.get("sigma_basin")
+        if sb is None or not 0 < sb.sigma_basin.estimate < math.inf:
+            summary["go_enlargement"] = {"verdict": "not-measured (no finite, positive baseline sigma-basin on "
+                                                    f"{first.name}; widen the sigma grid)"}
+        else:
+            enl = stage("go_enlargement", lambda: enlargement_check(
+                ctx, first, sb.sigma_basin, res["grid"], multipliers=config.multipliers, steps=config.go_steps,
+                batch_size=config.go_batch_size, block_size=config.go_block_size, lr=config.go_lr,
+                tau=config.tau, n=config.n_noise, confidence=config.edge_confidence))
+            summary["go_enlargement"] = enl.summary()
+    summary["total_s"] = sum(summary["timings_s"].values())
+    _write_summary(ctx.out_dir, summary)
+    return summary
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """Seconds of one: full-set evaluation per capability, one-example evaluation per capability,
+    perturbation write + restore, gradient step on a corpus batch."""
+
+    full_eval: dict[str, float]
+    one_eval: dict[str, float]
+    perturb: float
+    grad_step: float
+
+
+def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig) -> UnitCosts:
+    """Time each unit of work once (the dry run's only model work; nothing is written)."""
+
+    def clock(fn: Callable[[], Any]) -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    full = {c.name: clock(lambda c=c: c.score(ctx.model, None if c.example_ids is None else list(c.example_ids)))
+            for c in capabilities}
+    one = {c.name: clock(lambda c=c: c.score(ctx.model, [0 if c.example_ids is None else c.example_ids[0]]))
+           for c in capabilities}
+    theta0 = ctx.shared_theta0()
+
+    def probe() -> None:
+        with perturbed(ctx.model, DirectionSpec("gaussian", seed=ctx.seed), config.alpha_start, theta0=theta0):
+            pass
+
+    pert = clock(probe)
+    tokens = corpus_blocks(ctx.tokenizer, block_size=config.go_block_size, max_blocks=config.go_batch_size)
+
+    def grad() -> None:
+        with torch.enable_grad():
+            causal_lm_nll(ctx.model, tokens.to(next(ctx.model.parameters()).device)).mean().backward()
+        ctx.model.zero_grad(set_to_none=True)
+
+    step = clock(grad)
+    return UnitCosts(full, one, pert, step)
+
+
+def edge_evals_per_direction(config: QuickConfig, growth: float = 4.0) -> int:
+    """Expected evaluations of one direction's two half-lines: start + one bracket step + bisections to
+    rel_precision + the non-monotonicity checks."""
+    bisect = math.ceil(math.log2(math.log(growth) / math.log1p(config.rel_precision)))
+    return 2 * (2 + bisect + config.n_checks)
+
+
+def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: QuickConfig) -> dict[str, float]:
+    """Seconds per stage predicted from unit costs (module doc)."""
+    m = config.grid_low + config.grid_high + 1
+    per_edge = edge_evals_per_direction(config)
+    out: dict[str, float] = {}
+    for cap in capabilities:
+        probe_full = costs.full_eval[cap.name] + costs.perturb
+        probe_one = costs.one_eval[cap.name] + costs.perturb
+        if "edges" in config.stages:
+            out[f"{cap.name}/edges"] = config.k * per_edge * probe_full + costs.full_eval[cap.name]
+        if "sigma_basin" in config.stages:
+            out[f"{cap.name}/sigma_basin"] = m * config.n_noise * probe_one
+        if "worst_case" in config.stages:
+            out[f"{cap.name}/worst_case"] = per_edge * probe_full
+        if "certificate" in config.stages:
+            out[f"{cap.name}/certificate"] = 0.0 if "sigma_basin" in config.stages else config.n_noise * probe_one
+    if "worst_case" in config.stages:
+        out["worst_case/direction"] = config.worst_steps * (costs.grad_step + costs.perturb)
+    if "go" in config.stages and capabilities:
+        first = capabilities[0].name
+        probe_one = costs.one_eval[first] + costs.perturb
+        arms = len(config.multipliers) + 1
+        train = arms * config.go_steps * (costs.grad_step + costs.perturb)
+        basins = (1 + 2 * arms) * m * config.n_noise * probe_one  # before (invariant) + raw and invariant per arm
+        out["go_enlargement"] = train + basins + arms * costs.full_eval[first]
+    return out
+
+
+def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig, file=None) -> dict[str, float]:
+    """Print the per-stage cost estimate and its total; nothing is evaluated beyond one unit of each."""
+    stream = file or sys.stdout
+    costs = measure_unit_costs(ctx, capabilities, config)
+    est = estimate_cost(costs, capabilities, config)
+    print(f"unit costs: full eval {costs.full_eval}, one-example eval {costs.one_eval}, "
+          f"perturbation {costs.perturb:.3g} s, gradient step {costs.grad_step:.3g} s", file=stream)
+    for name, seconds in est.items():
+        print(f"{name:40s} {seconds:10.1f} s", file=stream)
+    total = sum(est.values())
+    print(f"{'total':40s} {total:10.1f} s ({total / 60:.1f} min)", file=stream)
+    return est

@@ -1,0 +1,280 @@
+"""Task data: BIG-bench JSON, user JSONL, refusal prompts and text corpora, as plain frozen records.
+
+Multiple-choice prompt protocol (pinned; `MultipleChoiceExample.query` is the exact context string):
+    query     = task_prefix + input_prefix + input + output_prefix
+                where task_prefix, input_prefix ("example_input_prefix") and output_prefix
+                ("example_output_prefix") come from the task file when it defines them, else
+                "", "Q: " and "\nA:"; trailing spaces of output_prefix are dropped
+    candidate = " " + choice
+BIG-bench's `append_choices_to_input` is not applied (the choices are scored, not listed). Gold = every
+choice with the maximal target score, so an example is correct when the argmax choice is one of them
+(BIG-bench's multiple_choice_grade for 0/1 targets).
+
+User JSONL, one example per line (lm-eval style):
+    {"query": str, "choices": [str, ...], "gold": int | [int, ...]}   multiple choice (query used as is)
+    {"prompt": str, "target": str}                                     exact-match generation
+A malformed line raises UserInputError naming the file and line number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llm_check.fetch import bigbench_task_files
+from theory.errors import UserInputError
+
+DEFAULT_INPUT_PREFIX = "Q: "
+DEFAULT_OUTPUT_PREFIX = "\nA:"
+
+# Short names -> BIG-bench 1.0.0 task paths. Any other task: "bigbench:<task path>".
+BIGBENCH_TASKS = {
+    "general_knowledge": "general_knowledge",
+    "date_understanding": "date_understanding",
+    "arithmetic_1_digit_addition": "arithmetic/1_digit_addition",
+    "arithmetic_1_digit_multiplication": "arithmetic/1_digit_multiplication",
+    "arithmetic_1_digit_subtraction": "arithmetic/1_digit_subtraction",
+}
+# Capability -> default task (measured well above chance on SmolLM2-135M-Instruct, see README).
+DEFAULT_CAPABILITY_TASKS = {"basic": "general_knowledge", "math": "arithmetic_1_digit_multiplication"}
+
+
+@dataclass(frozen=True)
+class MultipleChoiceExample:
+    query: str
+    choices: tuple[str, ...]
+    gold: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MultipleChoiceTask:
+    """Scored by summed log-likelihood of " " + choice after `query` (scores.MultipleChoiceScore)."""
+
+    name: str
+    examples: tuple[MultipleChoiceExample, ...]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.examples:
+            raise UserInputError(f"task {self.name} has no examples")
+
+    @property
+    def chance(self) -> float:
+        """Mean over examples of #gold / #choices: the expected score of a uniform random pick."""
+        return sum(len(e.gold) / len(e.choices) for e in self.examples) / len(self.examples)
+
+
+@dataclass(frozen=True)
+class GenerationExample:
+    prompt: str
+    target: str
+
+
+def first_match_oracle(pattern: str = r"[-+]?\d+") -> Callable[[str, str], bool]:
+    """Oracle: the first match of `pattern` in the output equals the target (BIG-bench output_regex)."""
+    regex = re.compile(pattern)
+
+    def oracle(output: str, target: str) -> bool:
+        found = regex.search(output)
+        return found is not None and found.group(0) == target.strip()
+
+    return oracle
+
+
+def exact_match_oracle(output: str, target: str) -> bool:
+    """Oracle: the output's first line, stripped, equals the target, stripped."""
+    lines = output.strip().splitlines()
+    return bool(lines) and lines[0].strip() == target.strip()
+
+
+@dataclass(frozen=True)
+class GenerationTask:
+    """Greedy generation judged by `oracle(output, target) -> bool` (scores.GenerationScore)."""
+
+    name: str
+    examples: tuple[GenerationExample, ...]
+    oracle: Callable[[str, str], bool] = field(default=exact_match_oracle)
+    max_new_tokens: int = 8
+    chance: float = 0.0
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.examples:
+            raise UserInputError(f"task {self.name} has no examples")
+
+
+def _bigbench_query(raw: dict, text: str) -> str:
+    output_prefix = raw.get("example_output_prefix", DEFAULT_OUTPUT_PREFIX).rstrip(" ")
+    return raw.get("task_prefix", "") + raw.get("example_input_prefix", DEFAULT_INPUT_PREFIX) + text + output_prefix
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UserInputError(f"task file not found: {path}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"task file {path} is not valid JSON: {exc}") from exc
+
+
+def bigbench_multiple_choice(path: Path, name: str | None = None) -> MultipleChoiceTask:
+    """A BIG-bench task.json with `target_scores` as a MultipleChoiceTask (protocol: module docstring)."""
+    raw = _read_json(path)
+    examples = []
+    for i, ex in enumerate(raw.get("examples", [])):
+        scores = ex.get("target_scores")
+        if not isinstance(scores, dict) or len(scores) < 2:
+            raise UserInputError(f"{path}: example {i} has no multiple-choice target_scores")
+        choices = tuple(str(c) for c in scores)
+        best = max(scores.values())
+        gold = tuple(j for j, c in enumerate(scores) if scores[c] == best)
+        examples.append(MultipleChoiceExample(_bigbench_query(raw, str(ex["input"])), choices, gold))
+    return MultipleChoiceTask(name or str(raw.get("name", Path(path).parent.name)), tuple(examples), str(path))
+
+
+def bigbench_generation(path: Path, name: str | None = None, max_new_tokens: int = 8) -> GenerationTask:
+    """A BIG-bench task.json with `target` strings as an exact-match GenerationTask.
+
+    Oracle: the first match of the file's `output_regex` (default: an integer) equals the target."""
+    raw = _read_json(path)
+    examples = []
+    for i, ex in enumerate(raw.get("examples", [])):
+        target = ex.get("target")
+        if isinstance(target, list):
+            target = target[0] if target else None
+        if not isinstance(target, str):
+            raise UserInputError(f"{path}: example {i} has no string target")
+        examples.append(GenerationExample(_bigbench_query(raw, str(ex["input"])), target))
+    return GenerationTask(name or str(raw.get("name", Path(path).parent.name)), tuple(examples),
+                          oracle=first_match_oracle(raw.get("output_regex", r"[-+]?\d+")),
+                          max_new_tokens=max_new_tokens, source=str(path))
+
+
+def _jsonl_rows(path: Path) -> list[tuple[int, dict]]:
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"task file not found: {path}")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UserInputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict):
+                raise UserInputError(f"{path}:{lineno}: expected a JSON object")
+            rows.append((lineno, row))
+    if not rows:
+        raise UserInputError(f"{path}: no examples")
+    return rows
+
+
+def _mc_example(path: Path, lineno: int, row: dict) -> MultipleChoiceExample:
+    query, choices, gold = row.get("query"), row.get("choices"), row.get("gold")
+    where = f"{path}:{lineno}"
+    if not isinstance(query, str):
+        raise UserInputError(f"{where}: 'query' must be a string")
+    if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) for c in choices):
+        raise UserInputError(f"{where}: 'choices' must be a list of at least 2 strings")
+    golds = gold if isinstance(gold, list) else [gold]
+    if not golds or not all(isinstance(g, int) and not isinstance(g, bool) and 0 <= g < len(choices)
+                            for g in golds):
+        raise UserInputError(f"{where}: 'gold' must be an index (or list of indices) into 'choices'")
+    return MultipleChoiceExample(query, tuple(choices), tuple(sorted(set(golds))))
+
+
+def _generation_example(path: Path, lineno: int, row: dict) -> GenerationExample:
+    if not isinstance(row.get("prompt"), str) or not isinstance(row.get("target"), str):
+        raise UserInputError(f"{path}:{lineno}: 'prompt' and 'target' must be strings")
+    return GenerationExample(row["prompt"], row["target"])
+
+
+def load_jsonl_task(path: Path, name: str | None = None) -> MultipleChoiceTask | GenerationTask:
+    """A user JSONL task; the first line's keys decide the kind (see module docstring)."""
+    path = Path(path)
+    rows = _jsonl_rows(path)
+    name = name or path.stem
+    if "choices" in rows[0][1]:
+        return MultipleChoiceTask(name, tuple(_mc_example(path, n, r) for n, r in rows), str(path))
+    if "target" in rows[0][1]:
+        return GenerationTask(name, tuple(_generation_example(path, n, r) for n, r in rows), source=str(path))
+    raise UserInputError(f"{path}:{rows[0][0]}: a line needs 'query'/'choices'/'gold' or 'prompt'/'target'")
+
+
+def load_prompts(path: Path) -> tuple[str, ...]:
+    """Prompts for a refusal score: JSONL lines {"prompt": str}."""
+    path = Path(path)
+    prompts = []
+    for lineno, row in _jsonl_rows(path):
+        if not isinstance(row.get("prompt"), str):
+            raise UserInputError(f"{path}:{lineno}: 'prompt' must be a string")
+        prompts.append(row["prompt"])
+    return tuple(prompts)
+
+
+def known_task_names() -> list[str]:
+    return sorted(BIGBENCH_TASKS)
+
+
+def _bigbench_spec(base: str) -> tuple[str, str] | None:
+    """(task path in the sdist, task name) for a BIG-bench spec, None for anything else."""
+    if base.startswith("bigbench:"):
+        task_path = base.removeprefix("bigbench:").strip("/")
+        return task_path, task_path.replace("/", "_")
+    if base in BIGBENCH_TASKS:
+        return BIGBENCH_TASKS[base], base
+    return None
+
+
+def load_task(spec: str) -> MultipleChoiceTask | GenerationTask:
+    """A task from a spec: a JSONL path, a BIG-bench-format .json file, a short BIG-bench name
+    (BIGBENCH_TASKS), "bigbench:<task path>"
+    (any BIG-bench 1.0.0 task, fetched on first use); a BIG-bench spec ending in ":generate" gives the
+    exact-match generation variant instead of multiple choice."""
+    spec = spec.strip()
+    generate = spec.endswith(":generate")
+    base = spec.removesuffix(":generate")
+    bigbench = _bigbench_spec(base)
+    if bigbench is None:
+        if generate:
+            raise UserInputError(f"':generate' applies to BIG-bench tasks, not to {base!r}")
+        if base.endswith(".json") and Path(base).is_file():
+            return bigbench_multiple_choice(Path(base), Path(base).stem)
+        if base.endswith(".jsonl") or Path(base).is_file():
+            return load_jsonl_task(Path(base))
+        raise UserInputError(f"unknown task {spec!r}: not a file, and not one of {', '.join(known_task_names())} "
+                             f"(or bigbench:<task path>)")
+    task_path, name = bigbench
+    path = bigbench_task_files([task_path])[task_path]
+    return bigbench_generation(path, name) if generate else bigbench_multiple_choice(path, name)
+
+
+def load_tasks(specs: Sequence[str] | str) -> list[MultipleChoiceTask | GenerationTask]:
+    """Comma-separated or listed specs, lm-eval style ("general_knowledge,my.jsonl"); BIG-bench files are
+    extracted in one pass over the sdist."""
+    if isinstance(specs, str):
+        specs = [s for s in specs.split(",") if s.strip()]
+    if not specs:
+        raise UserInputError("no tasks given")
+    found = [_bigbench_spec(s.strip().removesuffix(":generate")) for s in specs]
+    bigbench_task_files([f[0] for f in found if f is not None])
+    return [load_task(s) for s in specs]
+
+
+def text_corpus(path: Path | None = None) -> str:
+    """Text for the NLL control: a file, or (None) Python's bundled pydoc_data topics (offline)."""
+    if path is None:
+        from pydoc_data.topics import topics
+
+        return "\n\n".join(topics[k] for k in sorted(topics))
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UserInputError(f"text file not found: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserInputError(f"text file {path} is not UTF-8 text: {exc}") from exc

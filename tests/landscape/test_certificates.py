@@ -1,0 +1,108 @@
+"""Half-space model S(θ) = 1{vᵀθ > b}, ‖v‖ = 1: p_A = Φ(m/σ) with m = vᵀθ₀ − b, and the exact certified
+radius for a floor q is σ(Φ⁻¹(p_A) − Φ⁻¹(q)) (move by −r·v). Statistical assertions hold with failure
+probability ≤ 1 − confidence = 1 % each (fixed seeds, so each test is deterministic)."""
+
+import numpy as np
+import pytest
+import torch
+from analytic_models import HalfSpace, param_bits, same_bits, threshold_score
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import binom, norm
+
+from landscape.certificates import (
+    certify,
+    check_displacement,
+    guaranteed_score_curve,
+    parameter_distance,
+)
+from landscape.smoothing import smoothed_estimate
+from theory.errors import UserInputError
+
+D, MARGIN, SIGMA = 30, 0.8, 1.0
+P_A = float(norm.cdf(MARGIN / SIGMA))
+
+
+def half_space():
+    v = torch.zeros(D, dtype=torch.float64)
+    v[1] = 1.0
+    return HalfSpace(torch.zeros(D), v), threshold_score([-MARGIN])
+
+
+@settings(max_examples=25)
+@given(st.floats(0.01, 0.99), st.integers(5, 80), st.sampled_from([0.9, 0.99]))
+def test_exact_binomial_coverage_of_the_one_sided_lower_bound(p, n, conf):
+    # P_{k ~ Bin(n, p)}[lower(k) > p] summed exactly over k, through the estimator's own interval code
+    miss = sum(binom.pmf(k, n, p) for k in range(n + 1)
+               if smoothed_estimate(np.r_[np.ones(k), np.zeros(n - k)], conf, sided="lower").lo > p)
+    assert miss <= 1 - conf + 1e-12
+
+
+def test_p_a_lower_and_certified_radius_are_below_the_exact_ones():
+    model, score = half_space()
+    bits = param_bits(model)
+    cert = certify(model, score, SIGMA, n=300, seed=5, q=0.5, confidence=0.99)
+    assert same_bits(model, bits)
+    assert cert.p_a.n == 300 and cert.p_a.confidence == 0.99 and cert.p_a.hi == 1.0
+    assert "clopper-pearson" in cert.p_a.method and cert.mode == "pairs"
+    assert cert.p_lower <= P_A
+    exact_radius = SIGMA * (norm.ppf(P_A) - norm.ppf(0.5))
+    assert cert.certified and 0 < cert.radius <= exact_radius
+    # the guaranteed curve never exceeds the exact smoothed score along the worst direction −v
+    r = np.linspace(0, 3, 13)
+    curve = guaranteed_score_curve(cert, r)
+    exact = norm.cdf((MARGIN - r) / SIGMA)
+    assert np.all(np.array(curve.strong) <= exact + 1e-12)
+    assert np.all(np.array(curve.weak) <= np.array(curve.strong) + 1e-12)   # strong ⇒ weak
+
+
+def test_floor_defaults_to_chance_and_an_unreachable_floor_certifies_nothing():
+    model, score = half_space()
+    cert = certify(model, score, SIGMA, n=50, seed=1)
+    assert cert.q == score.chance
+    none = certify(model, score, SIGMA, n=50, seed=1, q=0.999)
+    assert not none.certified and none.radius == 0.0
+
+
+@pytest.mark.parametrize("kw", [dict(kind="multiplicative"), dict(kind="layer"), dict(param_filter=("theta",))])
+def test_non_isotropic_noise_is_refused(kw):
+    model, score = half_space()
+    with pytest.raises(UserInputError):
+        certify(model, score, SIGMA, n=10, **kw)
+
+
+def test_displacement_check_measures_the_fine_tuned_point():
+    model, score = half_space()
+    cert = certify(model, score, SIGMA, n=200, seed=2, q=0.5)
+    shift = 0.5
+    moved, _ = half_space()
+    with torch.no_grad():
+        moved.theta -= shift * moved.v                 # the worst direction, ‖Δθ‖ = shift
+    bits = param_bits(moved)
+    check = check_displacement(model, moved, score, cert, n=200, seed=9)
+    assert same_bits(moved, bits)
+    assert check.displacement_norm == pytest.approx(shift, rel=1e-12)
+    assert parameter_distance(model, dict(moved.named_parameters())) == pytest.approx(shift, rel=1e-12)
+    truth = norm.cdf((MARGIN - shift) / SIGMA)
+    assert check.guaranteed <= truth                  # the theorem, with p_lower ≤ p_A
+    assert check.measured.lo <= truth <= check.measured.hi
+    assert check.verdict != "fails"
+
+
+def test_an_error_inside_the_score_leaves_the_weights_bitwise():
+    model, score = half_space()
+    bits = param_bits(model)
+    calls = []
+
+    class Failing:
+        name, chance, n_examples = "failing", 0.5, 1
+
+        def __call__(self, m, example_ids=None):
+            calls.append(1)
+            if len(calls) == 3:
+                raise RuntimeError("evaluation failed")
+            return score(m, example_ids)
+
+    with pytest.raises(RuntimeError):
+        certify(model, Failing(), SIGMA, n=10, seed=0)
+    assert same_bits(model, bits)

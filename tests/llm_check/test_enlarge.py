@@ -1,0 +1,64 @@
+"""The 5× check's pieces: the ratio interval, the verdict wording, GO fine-tuning on a copy (θ₀ untouched,
+reproducible, resumed from its checkpoint)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from landscape.hashing import weight_hash
+from llm_check.enlarge import enlargement_verdict, go_finetune, ratio_estimate, rms_parameter
+from llm_check.runs import RunContext
+from theory.errors import UserInputError
+from theory.estimate import Estimate
+
+
+def est(x, lo, hi, confidence=0.95):
+    return Estimate(estimate=x, ci=(lo, hi), confidence=confidence, n=10, unit="sigma")
+
+
+def test_ratio_interval_is_the_bonferroni_quotient():
+    r = ratio_estimate(est(2.0, 1.0, 4.0), est(1.0, 0.5, 2.0), "ratio")
+    assert r.estimate == 2.0 and r.ci == (0.5, 8.0)
+    assert r.confidence == pytest.approx(0.9)
+    open_below = ratio_estimate(est(2.0, 1.0, 4.0), est(1.0, 0.0, 2.0), "ratio")
+    assert open_below.ci == (0.5, math.inf)
+    open_above = ratio_estimate(est(2.0, 1.0, math.inf), est(1.0, 0.5, math.inf), "ratio")
+    assert open_above.ci == (0.0, math.inf)
+
+
+def test_verdict_under_and_at_scale():
+    small = enlargement_verdict(est(6.0, 5.5, 7.0), 20, 4)
+    assert small == "inconclusive (under-trained: 20 steps at batch 4 vs the authors' ≈ 5,600 at batch 64)"
+    assert enlargement_verdict(est(6.0, 5.5, 7.0), 5600, 64) == "holds"
+    assert enlargement_verdict(est(2.0, 1.5, 3.0), 6000, 64) == "fails"
+    assert enlargement_verdict(est(5.0, 3.0, 7.0), 6000, 128) == "inconclusive"
+
+
+def test_rms_parameter(tiny_model):
+    total = sum(float(p.detach().double().square().sum()) for p in tiny_model.parameters())
+    n = sum(p.numel() for p in tiny_model.parameters())
+    assert rms_parameter(tiny_model) == pytest.approx(math.sqrt(total / n))
+
+
+def test_go_finetune_copy_reproducible_and_resumed(tmp_path, tiny_model, tiny_tokenizer):
+    h0 = weight_hash(tiny_model)
+    ctx = RunContext.create(tiny_model, tiny_tokenizer, "tiny", h0, tmp_path / "a")
+    model, run = go_finetune(ctx, 0.01, steps=2, batch_size=2, block_size=16, lr=1e-3)
+    assert weight_hash(tiny_model) == h0
+    assert run.weight_hash != h0 and len(run.losses) == 2 and run.tokens == 2 * 2 * 16
+    resumed, again = go_finetune(ctx, 0.01, steps=2, batch_size=2, block_size=16, lr=1e-3)
+    assert again.losses == () and again.weight_hash == run.weight_hash
+    other = RunContext.create(tiny_model, tiny_tokenizer, "tiny", h0, tmp_path / "b")
+    _, fresh = go_finetune(other, 0.01, steps=2, batch_size=2, block_size=16, lr=1e-3)
+    assert fresh.weight_hash == run.weight_hash and fresh.losses == run.losses
+    _, control = go_finetune(other, 0.0, steps=2, batch_size=2, block_size=16, lr=1e-3)
+    assert control.weight_hash != run.weight_hash
+
+
+@pytest.mark.parametrize("sigma", [-0.1, math.nan, math.inf])
+def test_go_finetune_rejects_bad_sigma(tmp_path, tiny_model, tiny_tokenizer, sigma):
+    ctx = RunContext.create(tiny_model, tiny_tokenizer, "tiny", "h", None)
+    with pytest.raises(UserInputError):
+        go_finetune(ctx, sigma, steps=1)

@@ -1,0 +1,133 @@
+"""The quick check on the tiny offline model: contract keys, numbers re-derived from the stored rows,
+resumption without re-evaluation, and the dry run writing nothing."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from llm_runs_support import write_task
+from scipy.stats import beta, norm
+
+from landscape.store import ResultStore
+from llm_check.quick import QuickConfig, UnitCosts, dry_run, estimate_cost, run_quick
+from llm_check.runs import Capability, RunContext
+from llm_check.scores import make_score
+from llm_check.tasks import load_jsonl_task
+
+SMALL = QuickConfig(k=2, n_noise=8, grid_low=1, grid_high=0, rel_precision=1.0, n_checks=1, worst_steps=1,
+                    go_steps=2, go_batch_size=2, go_block_size=16, alpha_start=0.05, multipliers=(2.0,))
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory, tiny_model, tiny_tokenizer):
+    root = tmp_path_factory.mktemp("quick")
+    task = load_jsonl_task(write_task(root / "tiny.jsonl"))
+    score = make_score(task, tiny_tokenizer)
+    ctx = RunContext.create(tiny_model, tiny_tokenizer, "tiny", "hash0", root / "out")
+    caps = [Capability("basic", score)]
+    summary = run_quick(ctx, caps, SMALL)
+    return root / "out", summary, ctx, caps
+
+
+def test_summary_contract(quick_run):
+    out, summary, _, _ = quick_run
+    on_disk = json.loads((out / "summary.json").read_text())
+    for name in ("basic",):
+        block = on_disk["capabilities"][name]
+        assert set(block["basin_edge"]) >= {"estimate", "ci", "coverage", "K", "tau"}
+        assert block["basin_edge"]["K"] == SMALL.k
+        assert set(block["sigma_basin"]) >= {"estimate", "ci", "confidence", "coverage", "n", "unit"}
+        assert "worst_to_most_ratio" in block
+        assert set(block["certificate"]) >= {"p_a_lower", "confidence", "n_trials", "sigma", "q", "radius"}
+    go = on_disk["go_enlargement"]
+    assert set(go) >= {"factor", "factor_invariant", "ci", "clean_score_change", "sigma_train", "steps", "tokens",
+                       "control_factor", "verdict"}
+    assert go["verdict"].startswith("inconclusive (under-trained: 2 steps")
+    assert go["tokens"] == SMALL.go_steps * SMALL.go_batch_size * SMALL.go_block_size
+
+
+def test_certificate_rederived_from_rows(quick_run):
+    """p_lower = one-sided Clopper–Pearson from the stored outcomes; radius = σ(Φ⁻¹(p_lower) − Φ⁻¹(q))."""
+    out, summary, _, _ = quick_run
+    cert = summary["capabilities"]["basic"]["certificate"]
+    rows = [r for r in ResultStore(out / "rows.jsonl").rows()
+            if r.key["score"] == "tiny" and r.key["alpha"] == cert["sigma"] and r.key["model"] == "tiny"
+            and r.key["direction"] is not None and r.key["direction"]["kind"] == "gaussian"
+            and r.key["example_ids"] is not None and len(r.key["example_ids"]) == 1]
+    assert len(rows) == cert["n_trials"] == SMALL.n_noise
+    k = int(sum(r.values["value"] for r in rows))
+    expected = 0.0 if k == 0 else float(beta.ppf(1 - cert["confidence"], k, cert["n_trials"] - k + 1))
+    assert cert["p_a_lower"] == pytest.approx(expected, abs=1e-9)
+    if cert["p_a_lower"] >= cert["q"]:
+        radius = cert["sigma"] * (norm.ppf(cert["p_a_lower"]) - norm.ppf(cert["q"]))
+        assert cert["radius"] == pytest.approx(radius, rel=1e-9)
+    else:
+        assert cert["radius"] == 0.0
+
+
+def test_worst_to_most_ratio_consistent(quick_run):
+    _, summary, _, _ = quick_run
+    block = summary["capabilities"]["basic"]
+    ratio = block["worst_to_most_ratio"]
+    edge = block["basin_edge"]["estimate"]
+    if ratio is not None and math.isfinite(edge) and edge > 0:
+        assert ratio == pytest.approx(block["worst_edge"] / edge)
+
+
+def test_rerun_resumes_without_new_rows(quick_run):
+    out, summary, ctx, caps = quick_run
+    before = (out / "rows.jsonl").read_bytes()
+    again = run_quick(RunContext.create(ctx.model, ctx.tokenizer, "tiny", "hash0", out), caps, SMALL)
+    assert (out / "rows.jsonl").read_bytes() == before
+    strip = lambda s: {k: v for k, v in s.items() if k not in ("timings_s", "total_s")}  # noqa: E731
+    assert json.dumps(strip(again), sort_keys=True, default=str) == json.dumps(strip(summary), sort_keys=True,
+                                                                                 default=str)
+
+
+def test_dry_run_writes_nothing(tmp_path, tiny_model, tiny_tokenizer, capsys):
+    task = load_jsonl_task(write_task(tmp_path / "t.jsonl"))
+    ctx = RunContext.create(tiny_model, tiny_tokenizer, "tiny", "h", tmp_path / "out")
+    est = dry_run(ctx, [Capability("basic", make_score(task, tiny_tokenizer))], SMALL)
+    assert not (tmp_path / "out" / "rows.jsonl").exists()
+    assert "total" in capsys.readouterr().out
+    assert set(est) >= {"basic/edges", "basic/sigma_basin", "go_enlargement"}
+
+
+def test_cost_estimate_counts():
+    """With unit costs 1 s, the σ-basin stage costs m·n·(1 + 1) seconds (m = grid size)."""
+    costs = UnitCosts(full_eval={"a": 1.0}, one_eval={"a": 1.0}, perturb=1.0, grad_step=1.0)
+
+    class Fake:
+        name = "a"
+
+    est = estimate_cost(costs, [Fake()], SMALL)
+    m = SMALL.grid_low + SMALL.grid_high + 1
+    assert est["a/sigma_basin"] == m * SMALL.n_noise * 2
+    assert est["a/certificate"] == 0.0
+
+
+@pytest.mark.slow
+def test_report_from_quick_output(quick_run):
+    from llm_check.report import write_report
+
+    out, summary, _, _ = quick_run
+    text = write_report(out).read_text()
+    edge = summary["capabilities"]["basic"]["basin_edge"]["estimate"]
+    assert "### basic" in text and "verdict: **inconclusive (under-trained" in text
+    assert f"{edge:.4g}" in text or edge in (None, float("inf"))
+
+
+@pytest.mark.slow
+def test_cli_quick_default_model_and_report(tmp_path, basin_cache, capsys):
+    """`llm-check run --quick` on the default model path (the fake wheel's tiny GGUF), then `report`."""
+    from llm_check.cli import main
+
+    out = tmp_path / "q"
+    argv = ["run", "--quick", "--tasks", "general_knowledge", "--output-path", str(out), "--k", "2", "--n", "8",
+            "--go-steps", "1", "--worst-steps", "1"]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert "go_enlargement" in summary and "basic" in summary["capabilities"]
+    assert main(["report", str(out)]) == 0 and (out / "report.md").is_file()

@@ -1,0 +1,46 @@
+"""`llm-check report DIR`: the report states every measured number from summary.json and the stages
+that were not measured; figures are written; a missing summary is a user error (exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+from llm_check.cli import main
+
+SUMMARY = {
+    "model": "tiny", "weight_hash": "abc", "n_params": 100, "seed": 0, "config": {"tau": 0.05},
+    "notes": ["alpha per coordinate"], "timings_s": {"basic/edges": 1.5},
+    "capabilities": {
+        "basic": {"task": "t", "n_examples": 5, "chance": 0.3, "clean_score": 0.6,
+                  "basin_edge": {"estimate": 0.0123, "ci": [0.01, 0.02], "coverage": 0.75, "K": 3, "tau": 0.05,
+                                 "n_non_monotone": 0, "evaluations": [[[0.01, 0.6], [0.04, 0.2], [-0.02, 0.4]]]},
+                  "sigma_basin": {"estimate": 0.0071, "ci": [0.005, 0.02], "confidence": 0.95, "n": 200,
+                                  "unit": "sigma per coordinate", "method": "cp", "coverage": None},
+                  "sigma_basin_points": [{"sigma": s, "inside": True, "outside": False,
+                                          "p_a": {"estimate": 0.6, "ci": [0.5, 0.7], "confidence": 0.95, "n": 200,
+                                                  "unit": "score"}} for s in (0.005, 0.01)],
+                  "worst_edge": 0.0004, "worst_to_most_ratio": 0.0325, "worst_evaluations": [[0.001, 0.1]],
+                  "certificate": {"p_a_lower": 0.41, "confidence": 0.99, "n_trials": 200, "sigma": 0.0071,
+                                  "q": 0.3, "radius": 0.00199}},
+        "math": {"task": "m", "n_examples": 4, "chance": 0.2},
+    },
+    "go_enlargement": {"verdict": "not-measured (no finite, positive baseline sigma-basin on basic)"},
+}
+
+
+def test_report_lists_numbers_and_missing_stages(tmp_path):
+    (tmp_path / "summary.json").write_text(json.dumps(SUMMARY))
+    assert main(["report", str(tmp_path)]) == 0
+    text = (tmp_path / "report.md").read_text()
+    for number in ("0.0123", "0.0071", "0.0325", "0.41", "0.00199"):
+        assert number in text
+    assert "### math" in text and "basin edge: not measured" in text and "certificate: not measured" in text
+    assert "not-measured (no finite" in text
+    for stem in ("edges", "sigma_basin", "go_enlargement"):
+        assert (tmp_path / "figures" / f"{stem}.png").stat().st_size > 0
+
+
+def test_report_missing_summary_exit_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("llm-check: error: no summary.json") and len(err.strip().splitlines()) == 1

@@ -1,0 +1,59 @@
+"""The shared records: `Estimate` (JSON round trip, validation) and `verdict` (holds / fails / inconclusive)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theory.errors import UserInputError
+from theory.estimate import Estimate
+from theory.stats import proportion_estimate
+from theory.verdict import FAILS, HOLDS, INCONCLUSIVE, Region, not_measured, verdict
+
+finite = st.floats(-1e6, 1e6)
+
+
+@given(a=finite, b=finite, est=st.one_of(finite, st.just(math.nan)), conf=st.floats(0.01, 0.999),
+       cov=st.one_of(st.none(), st.floats(0.01, 0.999)), inf_hi=st.booleans())
+def test_estimate_json_round_trip(a, b, est, conf, cov, inf_hi):
+    lo, hi = min(a, b), (math.inf if inf_hi else max(a, b))
+    e = Estimate(estimate=est, ci=(lo, hi), confidence=conf, n=7, unit="alpha per coordinate", coverage=cov,
+                 method="order-statistics")
+    back = Estimate.from_dict(json.loads(json.dumps(e.to_dict(), allow_nan=False)))
+    assert back.ci == e.ci and back.n == 7 and back.unit == e.unit and back.coverage == e.coverage
+    assert (math.isnan(back.estimate) and math.isnan(est)) or back.estimate == est
+
+
+def test_estimate_validation():
+    with pytest.raises(UserInputError, match="lo <= hi"):
+        Estimate(0.5, (0.6, 0.4), 0.9, 10, "score")
+    with pytest.raises(UserInputError, match="confidence"):
+        Estimate(0.5, (0.4, 0.6), 1.0, 10, "score")
+
+
+def test_proportion_estimate_uses_clopper_pearson():
+    e = proportion_estimate(50, 50, 0.99)
+    assert e.estimate == 1.0 and e.lo == 0.005 ** (1 / 50) and e.hi == 1.0 and e.method.startswith("clopper")
+
+
+@given(lo=finite, width=st.floats(0, 1e3), rlo=finite, rwidth=st.floats(0, 1e3))
+def test_verdict_is_consistent_with_interval_logic(lo, width, rlo, rwidth):
+    hi, rhi = lo + width, rlo + rwidth
+    v = verdict((lo, hi), Region(rlo, rhi))
+    if rlo <= lo and hi <= rhi:
+        assert v == HOLDS
+    elif hi < rlo or lo > rhi:
+        assert v == FAILS
+    else:
+        assert v == INCONCLUSIVE
+
+
+def test_verdict_edge_cases():
+    assert verdict((math.nan, 1.0), Region(0.0)) == INCONCLUSIVE
+    assert verdict((0.95, 1.0), Region(lo=0.9)) == HOLDS
+    assert verdict((0.1, 0.2), Region(hi=0.05)) == FAILS
+    assert not_measured("no GPU").startswith("not-measured")

@@ -1,0 +1,211 @@
+"""The claim MEASUREMENTS checked on planted basins of known width (the claims themselves are never asserted).
+
+PlantedBall: outcome_i = 1{‖θ − θ₀‖ < R_i}: exactly flat until the move crosses R_min, at chance-free 0
+beyond R_max. Along a direction δ the edge at tolerance τ is R_(k)/‖δ‖ for the radius the τ rule picks,
+computed here from ‖δ‖ (materialised by landscape.directions), not by the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from landscape.directions import bind
+from landscape.evaluate import default_directions
+from landscape.scores import ClassificationAccuracy
+from theory.estimate import Estimate
+from theory.verdict import FAILS, HOLDS
+from toymodels import claims as C
+from toymodels.hessian import curvature, hutchinson_trace, lanczos_lambda_max
+
+
+class PlantedBall(torch.nn.Module):
+    """logit_i = R_i − ‖θ − θ₀‖ (θ₀ a buffer); ClassificationAccuracy with targets 1 scores 1{‖Δ‖ < R_i}."""
+
+    def __init__(self, d: int, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        theta0 = 1.0 + torch.rand(d, generator=g, dtype=torch.float64)
+        self.theta = torch.nn.Parameter(theta0.clone())
+        self.register_buffer("center", theta0.clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, 0] - torch.linalg.vector_norm(self.theta - self.center)
+
+
+def planted_score(radii, name: str = "planted") -> ClassificationAccuracy:
+    r = torch.as_tensor(radii, dtype=torch.float64).reshape(-1, 1)
+    return ClassificationAccuracy(inputs=r, targets=torch.ones(len(r), dtype=torch.long), name=name, chance=0.0)
+
+
+def _norm(model, spec) -> float:
+    b = bind(spec, model)
+    return math.sqrt(sum(float(b.delta(n, p).double().square().sum()) for n, p in b.params))
+
+
+@pytest.fixture()
+def ws(tmp_path):
+    return C.Workspace(tmp_path, C.QUICK)
+
+
+def test_edges_recover_the_planted_radius_and_rerun_skips_work(ws, tmp_path):
+    model = PlantedBall(50)
+    score = planted_score([0.3])
+    dirs = default_directions(5, 0)
+    res = ws.edges(model, "ball", score, dirs, 0.5, "gaussian", alpha_start=1e-3)
+    for spec, e in zip(dirs, res.directions):
+        true = 0.3 / _norm(model, spec)
+        for side in (e.plus, e.minus):
+            assert side.lo < true <= side.hi * (1 + 1e-9)
+            assert side.hi / side.lo <= 1 + C.QUICK.rel_precision + 1e-12
+    n_rows = len(ws.store)
+    again = C.Workspace(tmp_path, C.QUICK).edges(model, "ball", score, dirs, 0.5, "gaussian", alpha_start=1e-3)
+    assert len(C.Workspace(tmp_path, C.QUICK).store) == n_rows
+    assert again.median.estimate == res.median.estimate
+    saved = json.loads((tmp_path / "edges" / "ball-planted-gaussian.json").read_text())
+    assert saved["median"]["estimate"] == pytest.approx(res.median.estimate)
+
+
+def test_multiplicative_edges_of_planted_balls_give_the_radius_ratio(ws):
+    """basins-widen-with-size on two planted widths: value ≈ R_wide/R_narrow (same θ₀, same directions)."""
+    model = PlantedBall(40)
+    narrow, wide = planted_score([0.2], "narrow"), planted_score([0.8], "wide")
+    dirs = C.multiplicative_directions(5, 0)
+    pts = [C.WidthPoint(w, 40, 1.0, None, ws.edges(model, "ball", s, dirs, 0.5, "mult", 1e-2, 1e3), None, None)
+           for w, s in ((1, narrow), (2, wide))]
+    for p in pts:
+        p.gauss = p.mult
+    res = C.claim_widen_with_size(pts)
+    assert res.ci[0] <= 4.0 <= res.ci[1]
+    norms = [_norm(model, spec) for spec in dirs]
+    spread = (max(norms) / min(norms)) ** 2 * (1 + C.QUICK.rel_precision) ** 2  # [min, max] of 5 exact edges
+    assert res.ci[1] / res.ci[0] <= spread * (1 + 1e-9)
+    assert res.verdict == HOLDS
+
+
+def test_flat_then_collapse_reads_the_planted_plateau(ws):
+    """Radii 0.2 (one example) and 0.6 (nine): first change at 0.2/‖δ‖, collapse to ≤ 10 % at 0.6/‖δ‖,
+    so the measured ratio must be 3 within the bisection precision, and within the criterion [1, 10]."""
+    model = PlantedBall(30)
+    score = planted_score([0.2] + [0.6] * 9)
+    dirs = default_directions(5, 0)
+    first = ws.edges(model, "ball", score, dirs, 0.0, "first", alpha_start=1e-3)
+    collapse = ws.edges(model, "ball", score, dirs, 0.9, "collapse", alpha_start=1e-3)
+    m = C.TransformerMeasurements({}, {}, {}, first, collapse, None, {}, {}, None, 0.0)
+    res = C.claim_flat_then_collapse(m)
+    tol = (1 + C.QUICK.rel_precision) ** 2
+    assert 3.0 / tol <= res.value <= 3.0 * tol
+    assert res.verdict == HOLDS
+
+
+def test_ratio_of_intervals():
+    a = Estimate(2.0, (1.0, 4.0), 0.95, 5, "x")
+    b = Estimate(1.0, (0.5, 2.0), 0.95, 5, "x")
+    r = C.ratio(a, b)
+    assert (r.estimate, r.ci) == (2.0, (0.5, 8.0))
+    assert r.confidence == pytest.approx(0.9)
+    inf = C.ratio(Estimate(1.0, (1.0, math.inf), 0.9, 3, "x"), b)
+    assert inf.ci[1] == math.inf
+
+
+def test_go_enlarges_reads_enlargement_json(tmp_path):
+    missing = C.claim_go_enlarges(tmp_path / "none.json")
+    assert missing.verdict.startswith("not-measured")
+
+    def est(lo, hi):
+        return Estimate((lo + hi) / 2, (lo, hi), 0.95, 32, "ratio").to_dict()
+
+    entries = [{"kind": "mlp", "parameterisation": "standard", "width": 32, "factor": est(6, 9),
+                "factor_invariant": est(1.5, 3), "verdict": "reparameterisation-explainable"},
+               {"kind": "mlp", "parameterisation": "ntk", "width": 64, "factor": est(1, 2),
+                "factor_invariant": est(0.5, 2.5), "verdict": "fails"}]
+    path = tmp_path / "enlargement.json"
+    path.write_text(json.dumps(entries))
+    res = C.claim_go_enlarges(path)
+    assert res.verdict == "reparameterisation-explainable"
+    assert res.ci == (1.5, 3.0)
+    entries[0]["factor_invariant"], entries[0]["verdict"] = est(5.5, 7), HOLDS
+    path.write_text(json.dumps(entries))
+    assert C.claim_go_enlarges(path).verdict == HOLDS
+
+
+def test_strict_fraction_on_a_planted_ball_is_all_flat_inside_and_none_outside(tmp_path):
+    """Inside the ball every one of 51 directions is flat: CP(51/51, 99 %) lower end = 0.005^(1/51) > 0.9."""
+    from landscape.landscape_1d import landscape_1d
+    model = PlantedBall(20)
+    score = planted_score([1.0])
+    dirs = default_directions(51, 0)
+    norms = [_norm(model, s) for s in dirs]
+    inside, outside = 0.5 / max(norms), 2.0 / min(norms)
+    res = landscape_1d(model, score, [inside, outside], dirs, confidence=0.99)
+    got_in = res.strict_basin_fraction[res.alphas.index(inside)]
+    got_out = res.strict_basin_fraction[res.alphas.index(outside)]
+    assert got_in.estimate == 1.0 and got_in.lo == pytest.approx(0.005 ** (1 / 51))
+    assert got_out.estimate == 0.0
+    region = C.Region(0.9, 1.0)
+    assert C.judged("x", "x", region, got_in, "m").verdict == HOLDS
+    assert C.judged("x", "x", region, got_out, "m").verdict == FAILS
+
+
+# ------------------------------------------------------------------------------------------- hessian
+
+class Quadratic(torch.nn.Module):
+    def __init__(self, a: np.ndarray):
+        super().__init__()
+        self.theta = torch.nn.Parameter(torch.zeros(a.shape[0], dtype=torch.float64))
+        self.register_buffer("a", torch.as_tensor(a))
+
+    def loss(self) -> torch.Tensor:
+        return 0.5 * self.theta @ self.a @ self.theta
+
+
+def _spd(d: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (q * rng.uniform(0.1, 5.0, d)) @ q.T
+
+
+def test_lanczos_and_hutchinson_on_a_known_quadratic():
+    a = _spd(30, 0)
+    model = Quadratic(a)
+    eig = np.linalg.eigvalsh(a)
+    c = curvature(model, lambda m: m.loss(), lanczos_steps=30, probes=60, seed=1, confidence=0.999)
+    assert c.lambda_max.lo <= eig[-1] * (1 + 1e-9) and eig[-1] <= c.lambda_max.hi + 1e-6
+    assert c.lambda_max.estimate == pytest.approx(eig[-1], rel=1e-6)
+    assert c.trace.lo <= np.trace(a) <= c.trace.hi
+    pred = math.sqrt(30 * eig[-1] / np.trace(a))
+    assert c.predicted_edge_ratio.lo <= pred <= c.predicted_edge_ratio.hi
+
+
+def test_lanczos_ritz_value_never_exceeds_lambda_max():
+    a = _spd(60, 3)
+    est = lanczos_lambda_max(lambda v: a @ v, 60, steps=5, seed=0)
+    assert est.estimate <= np.linalg.eigvalsh(a)[-1] + 1e-9
+
+
+def test_hutchinson_is_exact_for_a_diagonal_matrix():
+    """zᵀDz = tr D for every Rademacher z, so every probe is exact and the interval collapses."""
+    diag = np.arange(1.0, 11.0)
+    est = hutchinson_trace(lambda v: diag * v, 10, probes=5, seed=0)
+    assert est.estimate == pytest.approx(55.0) and est.ci == pytest.approx((55.0, 55.0))
+
+
+def test_workspace_reloads_trained_weights_and_checkpoints(tmp_path):
+    calls = []
+
+    def make():
+        calls.append(1)
+        return torch.nn.Linear(3, 2)
+
+    ws = C.Workspace(tmp_path, C.QUICK)
+    first = ws.model("lin", lambda: torch.nn.Linear(3, 2), make)
+    again = C.Workspace(tmp_path, C.QUICK).model("lin", lambda: torch.nn.Linear(3, 2), make)
+    assert len(calls) == 1 and torch.equal(first.weight, again.weight)
+    from toymodels.train import Checkpoint
+    states = ws.checkpoints("ck", lambda: [Checkpoint(5, first.state_dict())])
+    reread = C.Workspace(tmp_path, C.QUICK).checkpoints("ck", lambda: pytest.fail("must not retrain"))
+    assert [s for s, _ in reread] == [5] and torch.equal(reread[0][1]["weight"], states[0][1]["weight"])

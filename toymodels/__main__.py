@@ -1,0 +1,63 @@
+"""CLI of the toy-model room.
+
+    python -m toymodels enlarge [--quick] --out DIR [--seed N]
+        width sweep, GO vs AdamW σ-basins in raw and invariant units, the 5× verdicts and the
+        reparameterisation control -> DIR/enlargement.json (rows cached in DIR/store.jsonl, models in
+        DIR/models/, so a rerun skips finished work).
+User errors: one line on stderr, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from theory.errors import UserInputError
+from toymodels.enlarge import FULL, QUICK, run_sweep
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse errors are user errors: one line, exit 2
+        raise UserInputError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m toymodels", description="toy models: width sweeps and the 5x claim")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    e = sub.add_parser("enlarge", help="GO vs AdamW sigma-basins per width -> DIR/enlargement.json")
+    e.add_argument("--quick", action="store_true", help="the <= 5 minute sweep (default: full, <= 60 min)")
+    e.add_argument("--out", required=True, type=Path, help="output directory")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.threads < 1:
+            raise UserInputError(f"--threads must be >= 1, got {args.threads}")
+        if args.out.exists() and not args.out.is_dir():
+            raise UserInputError(f"--out {args.out} exists and is not a directory")
+        torch.set_num_threads(args.threads)
+        start = time.perf_counter()
+        cfg = replace(QUICK if args.quick else FULL, seed=args.seed)
+        entries = run_sweep(cfg, args.out, log=lambda s: print(s, file=sys.stderr, flush=True))
+        print(f"wrote {args.out / 'enlargement.json'}: {len(entries)} entries in {time.perf_counter() - start:.0f} s")
+        for e in entries:
+            f, fi = e["factor"], e["factor_invariant"]
+            print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} params={e['params']:<7} "
+                  f"factor={f['estimate']} {f['ci']}  invariant={fi['estimate']} {fi['ci']}  {e['verdict']}")
+        return 0
+    except UserInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
