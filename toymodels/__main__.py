@@ -4,6 +4,11 @@
         width sweep, GO vs AdamW σ-basins in raw and invariant units, the 5× verdicts and the
         reparameterisation control -> DIR/enlargement.json (rows cached in DIR/store.jsonl, models in
         DIR/models/, so a rerun skips finished work).
+    python -m toymodels claims [--quick] --out DIR
+        every empirical claim and theorem check measured with a verdict -> DIR/claims.json (+ the curve,
+        edge and record JSON the figures read); uses DIR/enlargement.json for go-enlarges-5x if present.
+    python -m toymodels all [--quick] --out DIR
+        the sweep, the 5x table and every claim in one call.
 User errors: one line on stderr, exit status 2.
 """
 
@@ -29,12 +34,35 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m toymodels", description="toy models: width sweeps and the 5x claim")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    e = sub.add_parser("enlarge", help="GO vs AdamW sigma-basins per width -> DIR/enlargement.json")
-    e.add_argument("--quick", action="store_true", help="the <= 5 minute sweep (default: full, <= 60 min)")
-    e.add_argument("--out", required=True, type=Path, help="output directory")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    helps = {"enlarge": "GO vs AdamW sigma-basins per width -> DIR/enlargement.json",
+             "claims": "every empirical claim with a verdict -> DIR/claims.json",
+             "all": "enlarge, then claims, in one call"}
+    for name, text in helps.items():
+        e = sub.add_parser(name, help=text)
+        e.add_argument("--quick", action="store_true", help="quick settings (default: full)")
+        e.add_argument("--out", required=True, type=Path, help="output directory")
+        e.add_argument("--seed", type=int, default=0)
+        e.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     return p
+
+
+def _enlarge(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    cfg = replace(QUICK if args.quick else FULL, seed=args.seed)
+    entries = run_sweep(cfg, args.out, log=lambda s: print(s, file=sys.stderr, flush=True))
+    print(f"wrote {args.out / 'enlargement.json'}: {len(entries)} entries in {time.perf_counter() - start:.0f} s")
+    for e in entries:
+        f, fi = e["factor"], e["factor_invariant"]
+        print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} params={e['params']:<7} "
+              f"factor={f['estimate']} {f['ci']}  invariant={fi['estimate']} {fi['ci']}  {e['verdict']}")
+
+
+def _claims(args: argparse.Namespace) -> None:
+    from toymodels.claims import measure_all_claims, summary_lines
+
+    results = measure_all_claims(args.out, quick=args.quick,
+                                 log=lambda s: print(s, file=sys.stderr, flush=True))
+    print("\n".join(summary_lines(results)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,14 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.out.exists() and not args.out.is_dir():
             raise UserInputError(f"--out {args.out} exists and is not a directory")
         torch.set_num_threads(args.threads)
-        start = time.perf_counter()
-        cfg = replace(QUICK if args.quick else FULL, seed=args.seed)
-        entries = run_sweep(cfg, args.out, log=lambda s: print(s, file=sys.stderr, flush=True))
-        print(f"wrote {args.out / 'enlargement.json'}: {len(entries)} entries in {time.perf_counter() - start:.0f} s")
-        for e in entries:
-            f, fi = e["factor"], e["factor_invariant"]
-            print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} params={e['params']:<7} "
-                  f"factor={f['estimate']} {f['ci']}  invariant={fi['estimate']} {fi['ci']}  {e['verdict']}")
+        if args.command in ("enlarge", "all"):
+            _enlarge(args)
+        if args.command in ("claims", "all"):
+            _claims(args)
         return 0
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)

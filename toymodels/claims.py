@@ -34,7 +34,7 @@ coverage, n, unit, method, extra}):
   records/forgetting.json             {adamw: {before, after, forgetting}, go: {...}, sigma_train, steps}
   records/sft_directions.json         {benign: {basic, safety: edges}, adversarial: {...}, worst_safety: edges,
                                       cos_adv_worst, worst_alpha_ref}
-Command line: `python -m toymodels.claims OUT_DIR [--full]` prints one line per claim.
+Command line: `python -m toymodels claims [--quick] --out DIR` prints one line per claim.
 QUICK trains its transformer for 0.4 × the default steps at d_model 32 (shared 2-core machines); FULL uses
 toymodels.train.trained_transformer (d_model 64).
 """
@@ -709,9 +709,3 @@ def summary_lines(results: Sequence[ClaimResult]) -> list[str]:
     return [f"{r.id:38s} {r.verdict:28s} {num(r.value)} [{num(r.ci[0]) if r.ci else ''}, "
             f"{num(r.ci[1]) if r.ci else ''}] {r.unit}" for r in results]
 
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    res = measure_all_claims(sys.argv[1] if len(sys.argv) > 1 else "claims_out", quick="--full" not in sys.argv)
-    print("\n".join(summary_lines(res)))
