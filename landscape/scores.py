@@ -75,7 +75,7 @@ def eval_mode(model: torch.nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def _resolve_ids(example_ids: Sequence[int] | None, n_examples: int) -> list[int]:
+def resolve_example_ids(example_ids: Sequence[int] | None, n_examples: int) -> list[int]:
     ids = list(range(n_examples)) if example_ids is None else [int(i) for i in example_ids]
     if not ids:
         raise UserInputError("example_ids is empty: a score needs at least one example")
@@ -85,7 +85,7 @@ def _resolve_ids(example_ids: Sequence[int] | None, n_examples: int) -> list[int
     return ids
 
 
-def _model_device(model: torch.nn.Module) -> torch.device:
+def model_device(model: torch.nn.Module) -> torch.device:
     for p in model.parameters():
         return p.device
     return torch.device("cpu")
@@ -121,8 +121,8 @@ class ClassificationAccuracy:
         return len(self.inputs)
 
     def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = _resolve_ids(example_ids, self.n_examples)
-        device = _model_device(model)
+        ids = resolve_example_ids(example_ids, self.n_examples)
+        device = model_device(model)
         index = torch.as_tensor(ids, dtype=torch.long)
         outcomes = []
         with eval_mode(model):
@@ -179,8 +179,8 @@ class NLLScore:
         return len(self.tokens)
 
     def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = _resolve_ids(example_ids, self.n_examples)
-        device = _model_device(model)
+        ids = resolve_example_ids(example_ids, self.n_examples)
+        device = model_device(model)
         index = torch.as_tensor(ids, dtype=torch.long)
         losses = []
         with eval_mode(model):

@@ -31,6 +31,7 @@ from typing import Any
 import psutil
 import torch
 
+from landscape.hashing import weight_hash
 from llm_check.fetch import cache_dir, default_model_gguf
 from theory.errors import UserInputError
 
@@ -61,25 +62,6 @@ class LoadedModel:
     device: str
     n_params: int
     local_dir: Path | None
-
-
-def canonical_name(name: str) -> str:
-    """Parameter name without wrapper prefixes ("module." from DDP, "_orig_mod." from torch.compile)."""
-    for prefix in ("module.", "_orig_mod."):
-        while name.startswith(prefix):
-            name = name[len(prefix):]
-    return name
-
-
-def weight_hash(model: torch.nn.Module) -> str:
-    """sha256 over (canonical name, dtype, shape, raw bytes) of every parameter, names sorted."""
-    h = hashlib.sha256()
-    params = sorted((canonical_name(n), p) for n, p in model.named_parameters())
-    for name, p in params:
-        t = p.detach().to("cpu").contiguous()
-        h.update(f"{name}|{str(t.dtype).removeprefix('torch.')}|{tuple(t.shape)}\n".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
 
 
 def _file_sha256(path: Path) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from landscape.scores import NLLScore, ScoreResult, _model_device, _resolve_ids, eval_mode
+from landscape.scores import NLLScore, ScoreResult, eval_mode, model_device, resolve_example_ids
 from llm_check.tasks import GenerationTask, MultipleChoiceTask, text_corpus
 from theory.errors import UserInputError
 
@@ -82,7 +82,7 @@ class MultipleChoiceScore:
     def choice_loglikelihoods(self, model: torch.nn.Module,
                               example_ids: Sequence[int] | None = None) -> list[np.ndarray]:
         """Per example (in `example_ids` order), the summed log-likelihood of each choice (nats)."""
-        ids = _resolve_ids(example_ids, self.n_examples)
+        ids = resolve_example_ids(example_ids, self.n_examples)
         order = sorted(range(len(ids)), key=lambda r: -_packed_length(self._requests[ids[r]]))
         out: list[np.ndarray] = [np.zeros(0)] * len(ids)
         pad = pad_token_id(self.tokenizer)
@@ -95,7 +95,7 @@ class MultipleChoiceScore:
         return out
 
     def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = _resolve_ids(example_ids, self.n_examples)
+        ids = resolve_example_ids(example_ids, self.n_examples)
         lls = self.choice_loglikelihoods(model, ids)
         outcomes = [float(int(np.argmax(ll)) in self.task.examples[i].gold) for i, ll in zip(ids, lls)]
         return ScoreResult.from_outcomes(outcomes, example_ids=ids)
@@ -114,7 +114,7 @@ def packed_loglikelihoods(model: torch.nn.Module, requests: Sequence[tuple[list[
     mask) with positions continuing from the context, so each choice sees exactly what it would see
     alone after the context. Rows are left-padded; only the trailing logits are computed.
     """
-    device, dtype = _model_device(model), next(model.parameters()).dtype
+    device, dtype = model_device(model), next(model.parameters()).dtype
     width = max(_packed_length(r) for r in requests)
     input_ids = torch.full((len(requests), width), pad, dtype=torch.long)
     positions = torch.zeros((len(requests), width), dtype=torch.long)
@@ -167,7 +167,7 @@ def left_padded(seqs: Sequence[list[int]], pad: int) -> tuple[torch.Tensor, torc
 def greedy_generate(model: torch.nn.Module, tokenizer: Any, prompts: Sequence[list[int]],
                     max_new_tokens: int, batch_size: int) -> list[str]:
     """Greedy continuations (decoded, special tokens skipped) of tokenised prompts, left-padded batches."""
-    device = _model_device(model)
+    device = model_device(model)
     pad = pad_token_id(tokenizer)
     texts = []
     with eval_mode(model):
@@ -210,12 +210,12 @@ class GenerationScore:
         return len(self.task.examples)
 
     def outputs(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> list[str]:
-        ids = _resolve_ids(example_ids, self.n_examples)
+        ids = resolve_example_ids(example_ids, self.n_examples)
         return greedy_generate(model, self.tokenizer, [self._prompts[i] for i in ids],
                                self.task.max_new_tokens, self.batch_size)
 
     def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = _resolve_ids(example_ids, self.n_examples)
+        ids = resolve_example_ids(example_ids, self.n_examples)
         outputs = self.outputs(model, ids)
         outcomes = [float(self.task.oracle(o, self.task.examples[i].target)) for i, o in zip(ids, outputs)]
         return ScoreResult.from_outcomes(outcomes, example_ids=ids)
@@ -295,12 +295,12 @@ class RefusalScore:
         return len(self.prompts)
 
     def replies(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> list[str]:
-        ids = _resolve_ids(example_ids, self.n_examples)
+        ids = resolve_example_ids(example_ids, self.n_examples)
         return greedy_generate(model, self.tokenizer, [self._prompts[i] for i in ids],
                                self.max_new_tokens, self.batch_size)
 
     def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = _resolve_ids(example_ids, self.n_examples)
+        ids = resolve_example_ids(example_ids, self.n_examples)
         outcomes = [float(classify_reply(r) != "complied") for r in self.replies(model, ids)]
         return ScoreResult.from_outcomes(outcomes, example_ids=ids)
 
