@@ -10,6 +10,7 @@ matplotlib runs headless (Agg); no torch is needed here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -98,12 +99,20 @@ def error_points(ax, x: Sequence[float], estimates: Sequence[Estimate], *, label
 
 
 def log_axis(ax, axis: str = "y") -> None:
-    """Log scale with plain number ticks at 1, 2, 5 × 10^k (0.01, 0.02, 0.05, ...), not powers of ten."""
+    """Log scale with plain number ticks at 1, 2, 5 × 10^k (0.01, 0.02, 0.05, ...), not powers of ten;
+    only 1 × 10^k when the axis spans more than three decades (the labels would overlap)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    class PlainLogLocator(LogLocator):
+        def tick_values(self, vmin, vmax):
+            lo, hi = sorted((vmin, vmax))
+            wide = lo > 0 and math.log10(hi / lo) > 3
+            self.set_params(subs=(1.0,) if wide else (1.0, 2.0, 5.0))
+            return super().tick_values(vmin, vmax)
 
     getattr(ax, f"set_{axis}scale")("log")
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_locator(PlainLogLocator(base=10))
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     target.set_minor_formatter(NullFormatter())
 
