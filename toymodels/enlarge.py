@@ -250,7 +250,7 @@ def _trained(arm: Arm, stage: str, cfg: TrainConfig, start: nn.Module | None, ca
 
 
 def _max_output_diff(a: nn.Module, b: nn.Module, score: Score) -> float:
-    x = score.x[:64] if hasattr(score, "x") else score.data.tokens[:64]
+    x = score.inputs[:64] if hasattr(score, "inputs") else score.data.tokens[:64]
     with torch.no_grad():
         return float((a.eval()(x) - b.eval()(x)).abs().max())
 

@@ -1,7 +1,6 @@
 """Synthetic tasks generated in code (seeded) and their 0–1 benchmarks."""
 
 from toymodels.tasks.classification import (
-    AccuracyScore,
     ClassificationTask,
     CrossEntropyNll,
     gaussian_mixture,
@@ -20,7 +19,7 @@ from toymodels.tasks.scores import (
 )
 
 __all__ = [
-    "AccuracyScore", "ClassificationTask", "CrossEntropyNll", "ExactMatchScore", "MIXTURES", "SafetyScore",
+    "ClassificationTask", "CrossEntropyNll", "ExactMatchScore", "MIXTURES", "SafetyScore",
     "SequenceNll", "SequenceSet", "basic_score", "gaussian_mixture", "language_nll", "language_scores",
     "mixture_set", "safety_score", "skill_score", "skill_set", "teacher_student", "training_pool",
 ]

@@ -2,7 +2,7 @@
 
 teacher_student:   x ~ N(0, I_d); y = argmax of a random one-hidden-layer ReLU teacher (d -> h -> k).
 gaussian_mixture:  y uniform on k classes; x = mu_y + N(0, I_d), ||mu_y|| = separation (random directions).
-Train and test rows are independent draws. `AccuracyScore` is the Score; `CrossEntropyNll` the smooth
+Train and test rows are independent draws. `accuracy()` gives the Score (landscape.scores.ClassificationAccuracy); `CrossEntropyNll` the smooth
 control (per-example cross-entropy in nats, NOT a 0–1 score).
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from landscape.scores import ScoreResult, eval_mode
+from landscape.scores import ClassificationAccuracy, ScoreResult, eval_mode
 from theory.errors import UserInputError
 from toymodels.tasks.scores import DEFAULT_BATCH, example_index
 
@@ -35,11 +35,12 @@ class ClassificationTask:
     def input_dim(self) -> int:
         return int(self.x_train.shape[1])
 
-    def accuracy(self, n: int | None = None) -> AccuracyScore:
+    def accuracy(self, n: int | None = None) -> ClassificationAccuracy:
         """Held-out accuracy on the first n test rows (all by default); chance = majority-class rate."""
         y = self.y_test[:n]
         majority = float(torch.bincount(y, minlength=self.n_classes).max()) / max(int(y.numel()), 1)
-        return AccuracyScore(f"{self.name}/accuracy", self.x_test[:n], y, majority)
+        return ClassificationAccuracy(self.x_test[:n], y, name=f"{self.name}/accuracy", chance=majority,
+                                      batch_size=DEFAULT_BATCH)
 
     def nll(self, n: int | None = None) -> CrossEntropyNll:
         return CrossEntropyNll(f"{self.name}/nll", self.x_test[:n], self.y_test[:n])
@@ -87,27 +88,6 @@ def _split(name: str, x: np.ndarray, y: np.ndarray, n_train: int, k: int) -> Cla
 def _logits(model: torch.nn.Module, x: torch.Tensor, ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     return torch.cat([model(x[ids[s:s + batch_size]]).float() for s in range(0, ids.numel(), batch_size)]) \
         if ids.numel() else torch.zeros(0, 1)
-
-
-@dataclass(frozen=True)
-class AccuracyScore:
-    """S = mean 1{argmax f(x) = y} over the test rows (a Score)."""
-
-    name: str
-    x: torch.Tensor
-    y: torch.Tensor
-    chance: float
-    batch_size: int = DEFAULT_BATCH
-
-    @property
-    def n_examples(self) -> int:
-        return int(self.y.shape[0])
-
-    def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = example_index(self.n_examples, example_ids)
-        with eval_mode(model):
-            correct = (_logits(model, self.x, ids, self.batch_size).argmax(-1) == self.y[ids]).double()
-        return ScoreResult.from_outcomes(correct.numpy(), example_ids)
 
 
 @dataclass(frozen=True)
