@@ -84,6 +84,7 @@ def _config(args: argparse.Namespace):
 
     return QuickConfig(k=args.k, n_noise=args.n, tau=args.tau, go_steps=args.go_steps,
                        go_batch_size=args.go_batch_size, worst_steps=args.worst_steps,
+                       sigma_search=args.sigma_search,
                        stages=tuple(args.stages.split(",")) if args.stages else QuickConfig().stages)
 
 
@@ -145,7 +146,7 @@ def cmd_sigma_basin(args: argparse.Namespace) -> int:
     ctx, caps = load_context(args)
     out = {}
     for cap in caps:
-        basin = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n, kind=args.kind)
+        basin = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n, kind=args.kind, search=args.search)
         out[cap.name] = {"sigma_basin": basin.sigma_basin.to_dict(), "points": _sigma_points(basin)}
         e = basin.sigma_basin
         print(f"{cap.name}: sigma_basin {e.estimate:.4g} [{e.lo:.4g}, {e.hi:.4g}] ({e.unit})")
@@ -254,9 +255,9 @@ def cmd_enlarge(args: argparse.Namespace) -> int:
 
     ctx, caps = load_context(args)
     cap = caps[0]
-    base = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n)
+    base = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n, search=args.search)
     enl = enlargement_check(ctx, cap, base.sigma_basin, args.sigmas, steps=args.go_steps,
-                            batch_size=args.go_batch_size, tau=args.tau, n=args.n)
+                            batch_size=args.go_batch_size, tau=args.tau, n=args.n, search=args.search)
     summary = enl.summary()
     print(f"{cap.name}: factor {summary['factor']} ci {summary['ci']}, control {summary['control_factor']}; "
           f"{summary['verdict']}")
@@ -288,6 +289,8 @@ def _quick_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--worst-steps", "--worst_steps", dest="worst_steps", type=positive_int, default=10)
     p.add_argument("--stages", default=None, help="comma-separated subset of edges,sigma_basin,worst_case,"
                                                   "certificate,go")
+    p.add_argument("--sigma-search", "--sigma_search", dest="sigma_search", choices=["grid", "bisect"],
+                   default="bisect", help="sigma-basins: every grid sigma, or only those a binary search needs")
 
 
 def register(sub: Any) -> None:
@@ -314,6 +317,8 @@ def register(sub: Any) -> None:
     p.add_argument("--n", type=positive_int, default=200)
     p.add_argument("--tau", type=_unit_interval, default=0.05)
     p.add_argument("--kind", choices=["gaussian", "multiplicative"], default="gaussian")
+    p.add_argument("--search", choices=["grid", "bisect"], default="grid",
+                   help="grid: every sigma; bisect: only the sigmas a binary search over the grid needs")
     p = add("strict-basin", cmd_strict_basin, "fraction of directions with an unchanged score (CP bound)")
     p.add_argument("--sigma", type=positive_float, required=True)
     p.add_argument("--n-directions", "--n_directions", dest="n_directions", type=positive_int, default=51)
@@ -334,6 +339,8 @@ def register(sub: Any) -> None:
     p = add("enlarge", cmd_enlarge, "the 5x check: GO fine-tuning vs control, sigma-basin factor")
     p.add_argument("--sigmas", type=_positive_floats, required=True)
     p.add_argument("--n", type=positive_int, default=200)
+    p.add_argument("--search", choices=["grid", "bisect"], default="grid",
+                   help="grid: every sigma; bisect: only the sigmas a binary search over the grid needs")
     p.add_argument("--tau", type=_unit_interval, default=0.05)
     p.add_argument("--go-steps", "--go_steps", dest="go_steps", type=positive_int, default=20)
     p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)

@@ -213,16 +213,17 @@ def enlargement_verdict(factor: Estimate, steps: int, batch_size: int) -> str:
 
 
 def _basins(ctx: RunContext, cap: Capability, label: str, grid: Sequence[float], invariant_grid: Sequence[float],
-            *, tau: float, n: int, confidence: float, go: GORun | None) -> ModelBasin:
-    raw = sigma_basin_run(ctx, cap, grid, tau=tau, n=n, confidence=confidence)
-    inv = sigma_basin_run(ctx, cap, invariant_grid, tau=tau, n=n, kind="multiplicative", confidence=confidence)
+            *, tau: float, n: int, confidence: float, search: str, go: GORun | None) -> ModelBasin:
+    raw = sigma_basin_run(ctx, cap, grid, tau=tau, n=n, confidence=confidence, search=search)
+    inv = sigma_basin_run(ctx, cap, invariant_grid, tau=tau, n=n, kind="multiplicative", confidence=confidence,
+                          search=search)
     return ModelBasin(label=label, raw=raw, invariant=inv, go=go)
 
 
 def enlargement_check(ctx: RunContext, cap: Capability, baseline_sigma_basin: Estimate, grid: Sequence[float], *,
                       multipliers: Sequence[float] = (2.0, 5.0), steps: int = 20, batch_size: int = 4,
                       block_size: int = 64, lr: float = 2e-4, tau: float = 0.05, n: int = 200,
-                      confidence: float = 0.95) -> Enlargement:
+                      confidence: float = 0.95, search: str = "grid") -> Enlargement:
     """GO fine-tuning at σ_train = m·σ_basin (and 0), σ-basins before/after on `grid` (σ per coordinate;
     the invariant grid is grid / rms(θ₀)). Each σ-basin at level 1 − (1 − confidence)/2."""
     start = time.perf_counter()
@@ -234,7 +235,7 @@ def enlargement_check(ctx: RunContext, cap: Capability, baseline_sigma_basin: Es
         raise UserInputError(f"multipliers must be > 0, got {list(multipliers)}")
     level = 1.0 - (1.0 - confidence) / 2.0
     inv_grid = [s / rms_parameter(ctx.model) for s in grid]
-    opts = dict(tau=tau, n=n, confidence=level)
+    opts = dict(tau=tau, n=n, confidence=level, search=search)
     before = _basins(ctx, cap, "before", grid, inv_grid, go=None, **opts)
 
     def arm(multiplier: float) -> EnlargementArm:

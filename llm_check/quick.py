@@ -3,7 +3,9 @@
 Stages (per capability, all examples of its task unless --limit): basin edges along K ≥ 6 raw Gaussian
 directions (τ = 0.05 drop, both signs, median with an order-statistic interval); the σ-basin on the grid
 median-edge × 2^j (j = −3 … 3) from n = 200 (noise, example) pairs per σ (each trial a Bernoulli(p_A),
-Clopper–Pearson, Bonferroni over the grid); the worst-case edge along the tethered-ascent direction
+Clopper–Pearson, Bonferroni over the whole grid), measured at the σ a binary search over the grid needs
+(sigma_search="bisect": 3 of 7 σ plus usually one step up to a certified-outside σ; "grid" measures all
+7 — landscape.sigma_basin); the worst-case edge along the tethered-ascent direction
 (pydoc_data text, rescaled to √d) and worst ÷ median most-case edge; a certificate at σ = the σ-basin
 estimate (n = 200 pairs, 99 %, q = chance; it re-reads the σ-basin's rows when σ is on the grid). Then the
 5× check (llm_check.enlarge) on the first capability. Every evaluation is a row of DIR/rows.jsonl, so a
@@ -27,6 +29,7 @@ import torch
 from landscape.directions import DirectionSpec
 from landscape.perturb import perturbed
 from landscape.scores import causal_lm_nll
+from landscape.sigma_basin import bisect_points
 from landscape.store import to_json_value
 from llm_check.enlarge import enlargement_check
 from llm_check.runs import (
@@ -59,6 +62,7 @@ class QuickConfig:
     n_checks: int = 2
     grid_low: int = 3
     grid_high: int = 3
+    sigma_search: str = "bisect"
     worst_steps: int = 10
     worst_lr: float = 1e-3
     worst_tether: float = 1.0
@@ -76,6 +80,8 @@ class QuickConfig:
             raise UserInputError(f"tau must lie in [0, 1], got {self.tau}")
         if not self.alpha_start > 0:
             raise UserInputError(f"alpha_start must be > 0, got {self.alpha_start}")
+        if self.sigma_search not in ("grid", "bisect"):
+            raise UserInputError(f"sigma_search must be grid or bisect, got {self.sigma_search!r}")
 
     def search(self) -> dict[str, float]:
         return {"alpha_start": self.alpha_start, "rel_precision": self.rel_precision, "n_checks": self.n_checks}
@@ -158,11 +164,18 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
         res["grid"] = grid
         if "sigma_basin" in config.stages:
             basin = stage(f"{cap.name}/sigma_basin", lambda cap=cap, grid=grid: sigma_basin_run(
-                ctx, cap, grid, tau=config.tau, n=config.n_noise, confidence=config.edge_confidence))
+                ctx, cap, grid, tau=config.tau, n=config.n_noise, confidence=config.edge_confidence,
+                search=config.sigma_search))
             res["sigma_basin"] = basin
             block["sigma_basin"] = basin.sigma_basin.to_dict()
             block["sigma_basin_points"] = _sigma_points(basin)
             block["sigma_basin_non_monotone"] = basin.non_monotone
+            block["sigma_basin_inside_resolvable"] = basin.inside_resolvable
+            if not basin.inside_resolvable:
+                summary["notes"].append(
+                    f"{cap.name}: n = {config.n_noise} draws cannot certify any sigma inside at tau = {config.tau} "
+                    f"(the Clopper-Pearson half-width at the clean score exceeds tau), so the sigma-basin's lower "
+                    "end is 0 and the GO factor intervals are unbounded by construction; --n 1000 resolves it")
             _write_summary(ctx.out_dir, summary)
         if "worst_case" in config.stages:
             if not worst_dir:
@@ -195,7 +208,7 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
             enl = stage("go_enlargement", lambda: enlargement_check(
                 ctx, first, sb.sigma_basin, res["grid"], multipliers=config.multipliers, steps=config.go_steps,
                 batch_size=config.go_batch_size, block_size=config.go_block_size, lr=config.go_lr,
-                tau=config.tau, n=config.n_noise, confidence=config.edge_confidence))
+                tau=config.tau, n=config.n_noise, confidence=config.edge_confidence, search=config.sigma_search))
             summary["go_enlargement"] = enl.summary()
     summary["total_s"] = sum(summary["timings_s"].values())
     _write_summary(ctx.out_dir, summary)
@@ -253,6 +266,8 @@ def edge_evals_per_direction(config: QuickConfig, growth: float = 4.0) -> int:
 def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: QuickConfig) -> dict[str, float]:
     """Seconds per stage predicted from unit costs (module doc)."""
     m = config.grid_low + config.grid_high + 1
+    if config.sigma_search == "bisect":  # the binary search, then usually one step up to a certified outside
+        m = min(m, bisect_points(m) + 1)
     per_edge = edge_evals_per_direction(config)
     out: dict[str, float] = {}
     for cap in capabilities:

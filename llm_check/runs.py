@@ -140,14 +140,15 @@ def sigma_grid(center: float, low: int = 3, high: int = 2, ratio: float = 2.0) -
 
 def sigma_basin_run(ctx: RunContext, cap: Capability, sigmas: Sequence[float], *, tau: float = 0.05,
                     n: int = 200, mode: str = "pairs", kind: str = "gaussian",
-                    confidence: float = 0.95) -> SigmaBasin:
+                    confidence: float = 0.95, search: str = "grid") -> SigmaBasin:
     """σ-basin (Def. 4.1) from n draws per σ (landscape.sigma_basin). kind "gaussian": σ per coordinate;
-    "multiplicative": relative σ, θ ⊙ (1 + σz), the rescaling-invariant unit."""
+    "multiplicative": relative σ, θ ⊙ (1 + σz), the rescaling-invariant unit. search "bisect" measures
+    only the σ a binary search over the grid needs (same draws per σ, Bonferroni over the whole grid)."""
     for s in sigmas:
         _positive("sigma", s)
     return sigma_basin(ctx.model, cap.score, sigmas, tau=tau, n=n, seed=ctx.seed, mode=mode, kind=kind,
                        rng=ctx.rng, confidence=confidence, example_ids=_ids(cap), theta0=ctx.shared_theta0(),
-                       **ctx.store_kw())
+                       search=search, **ctx.store_kw())
 
 
 @dataclass(frozen=True)

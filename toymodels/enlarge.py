@@ -94,7 +94,7 @@ class SweepConfig:
 
 
 QUICK = SweepConfig()
-FULL = SweepConfig(mlp_widths=(32, 64, 128, 256, 512, 1024), parameterisations=("standard", "ntk", "mean_field"),
+FULL = SweepConfig(mlp_widths=(32, 64, 128, 256, 512, 1024), parameterisations=("standard", "ntk"),
                    transformer_widths=(32, 64, 128), sigma_factors=(2.0, 5.0), n_draws=96, tf_n_draws=64,
                    fine_ratio=2 ** 0.25, tf_fine_ratio=2 ** 0.25, mlp_base=TrainConfig(steps=1000, batch_size=128, lr=3e-3),
                    mlp_tune=TrainConfig(steps=1000, batch_size=128, lr=3e-3),

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import landscape.directions as directions
+import landscape.perturb as perturb_module
 from landscape.directions import DirectionSpec, bind
 from landscape.perturb import gaussian_noise, perturbed
 from landscape.theta0 import Theta0
@@ -102,6 +103,48 @@ def test_exception_while_writing_perturbation_restores_bitwise(monkeypatch):
 
     monkeypatch.setattr(directions.BoundDirection, "chunks", failing)
     with pytest.raises(KeyboardInterrupt):
+        with perturbed(model, DirectionSpec(seed=2), 0.7):
+            pass
+    assert _same_bits(before, _bits(model))
+
+
+@pytest.fixture
+def two_torch_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "multiplicative", "layer", "filter"])
+def test_tensor_workers_write_the_same_bits_as_one_thread(kind, monkeypatch, two_torch_threads):
+    monkeypatch.setattr(directions, "CHUNK", 5)  # several chunks per tensor
+    model = _model()
+    before = _bits(model)
+    seen = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(perturb_module, "CPU_PROBE_WORKERS_MAX", workers)
+        with perturbed(model, DirectionSpec(kind, seed=9), 0.2) as info:
+            seen[workers] = (_bits(model), info.effective_norm, info.intended_norm, info.dropped_fraction)
+        assert _same_bits(before, _bits(model))
+    assert _same_bits(seen[1][0], seen[2][0]) and seen[1][1:] == seen[2][1:]
+    assert not _same_bits(before, seen[2][0])
+
+
+def test_worker_exception_waits_for_the_other_workers_then_restores(monkeypatch, two_torch_threads):
+    monkeypatch.setattr(directions, "CHUNK", 3)
+    monkeypatch.setattr(perturb_module, "CPU_PROBE_WORKERS_MAX", 2)
+    model = _model()
+    before = _bits(model)
+    real_chunks = directions.BoundDirection.chunks
+
+    def failing(self, name, param):
+        if name.endswith("3.weight"):
+            raise RuntimeError("disk gone")
+        yield from real_chunks(self, name, param)
+
+    monkeypatch.setattr(directions.BoundDirection, "chunks", failing)
+    with pytest.raises(RuntimeError, match="disk gone"):
         with perturbed(model, DirectionSpec(seed=2), 0.7):
             pass
     assert _same_bits(before, _bits(model))

@@ -9,7 +9,7 @@ from analytic_models import HalfSpace, param_bits, same_bits, threshold_score
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from landscape.sigma_basin import sigma_basin
+from landscape.sigma_basin import bisect_points, inside_resolvable, sigma_basin
 from theory.errors import UserInputError
 
 D, TAU = 40, 0.1
@@ -70,9 +70,53 @@ def test_multiplicative_variant_is_relative_and_scale_invariant():
     assert outcomes[0] == outcomes[1]
 
 
+@pytest.mark.parametrize("mode", ["set", "pairs"])
+def test_bisect_measures_a_subset_with_the_grid_draws_and_a_wider_interval(mode):
+    model, score = model_and_score()
+    bits = param_bits(model)
+    grid = np.geomspace(0.1, 3.0, 15)
+    full = sigma_basin(model, score, grid, tau=TAU, n=60, seed=2, mode=mode, confidence=0.99)
+    fast = sigma_basin(model, score, grid, tau=TAU, n=60, seed=2, mode=mode, confidence=0.99, search="bisect")
+    assert same_bits(model, bits)
+    by_sigma = {p.sigma: p for p in full.points}
+    assert len(fast.points) < len(full.points)
+    for p in fast.points:                       # same draws, same rounding seed, same Bonferroni level
+        assert p.p_a == by_sigma[p.sigma].p_a and p.noise_seeds == by_sigma[p.sigma].noise_seeds
+    # p̂_A is decreasing on this grid, so the binary search lands on the grid's point estimate
+    est = [p.p_a.estimate for p in full.points]
+    assert all(a >= b for a, b in zip(est, est[1:]))
+    assert fast.sigma_basin.estimate == full.sigma_basin.estimate
+    assert fast.sigma_basin.lo <= full.sigma_basin.lo and fast.sigma_basin.hi >= full.sigma_basin.hi
+    assert fast.sigma_basin.lo <= true_sigma_basin() <= fast.sigma_basin.hi
+    # the upward walk finds the grid's smallest certified-outside sigma (p̂_A < t there, so above the
+    # boundary), and costs no more points than it walks
+    assert fast.sigma_basin.hi == full.sigma_basin.hi
+    walked = [p for p in fast.points if fast.sigma_basin.estimate < p.sigma <= fast.sigma_basin.hi]
+    assert len(fast.points) <= bisect_points(len(grid)) + len(walked)
+
+
+def test_bisect_point_count():
+    assert [bisect_points(m) for m in (1, 2, 3, 7, 8, 15)] == [1, 2, 2, 3, 4, 4]
+
+
+def test_inside_resolvable_is_the_clopper_pearson_half_width_against_tau():
+    from scipy.stats import beta
+    conf = 1 - 0.05 / 7
+    for n, s0, tau in ((200, 0.455, 0.05), (1000, 0.455, 0.05), (200, 0.455, 0.15), (50, 1.0, 0.1)):
+        k = round(s0 * n)
+        lo = 0.0 if k == 0 else beta.ppf((1 - conf) / 2, k, n - k + 1)
+        assert inside_resolvable(s0, s0 - tau, n, conf) == (lo >= s0 - tau)
+    assert not inside_resolvable(0.455, 0.405, 200, conf)     # the quick check's n cannot resolve tau = 0.05
+    assert inside_resolvable(0.455, 0.405, 1000, conf)
+    model, score = model_and_score()                            # S(θ₀) = 1, tau = 0.1: resolvable at n = 120
+    assert sigma_basin(model, score, [0.5], tau=TAU, n=120, mode="pairs").inside_resolvable
+
+
 def test_bad_inputs_are_refused():
     model, score = model_and_score()
     with pytest.raises(UserInputError):
         sigma_basin(model, score, [0.0, 1.0])
     with pytest.raises(UserInputError):
         sigma_basin(model, score, [1.0], kind="layer")
+    with pytest.raises(UserInputError):
+        sigma_basin(model, score, [1.0], search="golden")
