@@ -139,6 +139,13 @@ def _capability_section(name: str, block: dict) -> list[str]:
     if sb:
         lines.append(f"- σ-basin: {_fmt(sb.get('estimate'))} {_ci(sb.get('ci'))} at {_fmt(sb.get('confidence'), 3)} "
                      f"({sb.get('unit')}; {sb.get('method')}; n={sb.get('n')} per σ)")
+        extra = sb.get("extra") or {}
+        if extra.get("search") == "bisect":
+            lines.append(f"  - measured {extra.get('visited')} of the {extra.get('grid_size')} grid σ (binary search, "
+                         "then up to a certified-outside σ); unmeasured σ certify nothing")
+        if block.get("sigma_basin_inside_resolvable") is False:
+            lines.append("  - **no σ could be certified inside at this n and τ** (the interval's half-width at the "
+                         "clean score exceeds τ): the lower end is 0 by construction, not a measured collapse")
     else:
         lines.append("- σ-basin: not measured")
     if "worst_to_most_ratio" in block:
