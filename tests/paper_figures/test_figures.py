@@ -55,3 +55,11 @@ def test_no_data_figure_states_the_reason(tmp_path):
     result = no_data(tmp_path, "fig99_x", "title", "upstream module missing: toymodels.claims")
     assert result.status.startswith("no data (upstream module missing")
     assert all(p.stat().st_size > 0 for p in result.files)
+
+
+def test_fig09_draws_no_go_point_for_not_measured_entries():
+    from paper_figures.fig09_enlargement import measured
+
+    rows = [{"width": 32, "verdict": "fails"}, {"width": 64, "verdict": "not-measured (GO clean score collapsed)"},
+            {"width": 128, "verdict": "inconclusive"}]
+    assert [r["width"] for r in measured(rows)] == [32, 128]
