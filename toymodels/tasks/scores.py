@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from landscape.scores import ScoreResult, eval_mode
+from landscape.scores import ScoreResult, eval_mode, resolve_example_ids
 from theory.errors import UserInputError
 from toymodels.tasks import vocab as V
 from toymodels.tasks.language import (
@@ -33,12 +33,10 @@ DEFAULT_BATCH = 512
 
 
 def example_index(n: int, example_ids: Sequence[int] | None) -> torch.Tensor:
+    """landscape.scores.resolve_example_ids as a LongTensor (all n when None; empty or out of range refused)."""
     if example_ids is None:
         return torch.arange(n)
-    ids = torch.as_tensor(list(example_ids), dtype=torch.long)
-    if ids.numel() and (ids.min() < 0 or ids.max() >= n):
-        raise UserInputError(f"example_ids must lie in [0, {n}), got range [{int(ids.min())}, {int(ids.max())}]")
-    return ids
+    return torch.as_tensor(resolve_example_ids(example_ids, n), dtype=torch.long)
 
 
 def _target_logits(model: torch.nn.Module, data: SequenceSet, ids: torch.Tensor, batch_size: int
