@@ -4,8 +4,8 @@ Stages (per capability, all examples of its task unless --limit): basin edges al
 directions (τ = 0.05 drop, both signs, median with an order-statistic interval); the σ-basin on the grid
 median-edge × 2^j (j = −3 … 3) from n = 200 (noise, example) pairs per σ (each trial a Bernoulli(p_A),
 Clopper–Pearson, Bonferroni over the whole grid), measured at the σ a binary search over the grid needs
-(sigma_search="bisect": 3 of 7 σ plus usually one step up to a certified-outside σ; "grid" measures all
-7 — landscape.sigma_basin); the worst-case edge along the tethered-ascent direction
+(sigma_search="bisect": 3 of 7 σ, plus a step up when the first σ past the boundary is not yet certified
+outside; "grid" measures all 7 — landscape.sigma_basin); the worst-case edge along the tethered-ascent direction
 (pydoc_data text, rescaled to √d) and worst ÷ median most-case edge; a certificate at σ = the σ-basin
 estimate (n = 200 pairs, 99 %, q = chance; it re-reads the σ-basin's rows when σ is on the grid). Then the
 5× check (llm_check.enlarge) on the first capability. Every evaluation is a row of DIR/rows.jsonl, so a
@@ -270,8 +270,8 @@ def edge_evals_per_direction(config: QuickConfig, growth: float = 4.0) -> int:
 def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: QuickConfig) -> dict[str, float]:
     """Seconds per stage predicted from unit costs (module doc)."""
     m = config.grid_low + config.grid_high + 1
-    if config.sigma_search == "bisect":  # the binary search, then usually one step up to a certified outside
-        m = min(m, bisect_points(m) + 1)
+    if config.sigma_search == "bisect":  # the binary search; the walk up to a certified-outside σ usually adds
+        m = min(m, bisect_points(m))      # none, since a doubling of σ past the boundary certifies the collapse
     per_edge = edge_evals_per_direction(config)
     out: dict[str, float] = {}
     for cap in capabilities:

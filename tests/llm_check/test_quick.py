@@ -106,8 +106,8 @@ def test_cost_estimate_counts():
     m = SMALL.grid_low + SMALL.grid_high + 1
     assert est["a/sigma_basin"] == m * SMALL.n_noise * 2
     assert est["a/certificate"] == 0.0
-    # the default 7-point grid: all 7 sigmas, or 3 of the binary search + 1 step up
-    for search, points in (("grid", 7), ("bisect", 4)):
+    # the default 7-point grid: all 7 sigmas, or the 3 of the binary search
+    for search, points in (("grid", 7), ("bisect", 3)):
         cfg = QuickConfig(sigma_search=search)
         assert estimate_cost(costs, [Fake()], cfg)["a/sigma_basin"] == points * cfg.n_noise * 2
 
