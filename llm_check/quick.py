@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -300,6 +301,7 @@ def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: 
 def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig, file=None) -> dict[str, float]:
     """Print the per-stage cost estimate and its total; nothing is evaluated beyond one unit of each."""
     stream = file or sys.stdout
+    busy = busy_machine_warning()
     costs = measure_unit_costs(ctx, capabilities, config)
     est = estimate_cost(costs, capabilities, config)
     print(f"unit costs: full eval {costs.full_eval}, one-example eval {costs.one_eval}, "
@@ -308,4 +310,20 @@ def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config: QuickCo
         print(f"{name:40s} {seconds:10.1f} s", file=stream)
     total = sum(est.values())
     print(f"{'total':40s} {total:10.1f} s ({total / 60:.1f} min)", file=stream)
+    if busy:
+        print(busy, file=stream)
     return est
+
+
+def busy_machine_warning(load: float | None = None, cores: int | None = None) -> str | None:
+    """A warning when the 1-minute load average already exceeds half the cores: the unit costs are then
+    timed on a shared machine and the estimate holds only under the same load."""
+    try:
+        load = os.getloadavg()[0] if load is None else load
+    except OSError:
+        return None
+    cores = (os.cpu_count() or 1) if cores is None else cores
+    if load <= 0.5 * cores:
+        return None
+    return (f"warning: the load average was {load:.1f} on {cores} cores while the units were timed; the estimate "
+            "assumes the run shares the machine the same way")

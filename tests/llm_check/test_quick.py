@@ -11,7 +11,7 @@ from llm_runs_support import write_task
 from scipy.stats import beta, norm
 
 from landscape.store import ResultStore
-from llm_check.quick import QuickConfig, UnitCosts, dry_run, estimate_cost, run_quick
+from llm_check.quick import QuickConfig, UnitCosts, busy_machine_warning, dry_run, estimate_cost, run_quick
 from llm_check.runs import Capability, RunContext
 from llm_check.scores import make_score
 from llm_check.tasks import load_jsonl_task
@@ -110,6 +110,12 @@ def test_cost_estimate_counts():
     for search, points in (("grid", 7), ("bisect", 3)):
         cfg = QuickConfig(sigma_search=search)
         assert estimate_cost(costs, [Fake()], cfg)["a/sigma_basin"] == points * cfg.n_noise * 2
+
+
+def test_dry_run_warns_when_timed_on_a_busy_machine():
+    assert busy_machine_warning(load=0.4, cores=2) is None
+    assert busy_machine_warning(load=1.0, cores=2) is None
+    assert "load average was 3.5 on 2 cores" in busy_machine_warning(load=3.5, cores=2)
 
 
 @pytest.mark.slow
