@@ -37,7 +37,7 @@ from landscape.input_robustness import (
     input_embedding_certificates,
     rigorous_substitution_bound,
 )
-from landscape.scores import Score, ScoreResult, eval_mode
+from landscape.scores import Score, ScoreResult, eval_mode, resolve_example_ids
 from landscape.smoothing import draw_noise, noise_spec, smoothed_estimate
 from landscape.worst_case import worst_case_pga
 from theory.bounds import lipschitz_concentration_bound
@@ -300,7 +300,7 @@ class LastTokenPreferenceScore:
         return int(self.tokens.shape[0])
 
     def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = list(range(self.n_examples)) if example_ids is None else [int(i) for i in example_ids]
+        ids = resolve_example_ids(example_ids, self.n_examples)
         with eval_mode(model):
             logits = model(self.tokens[ids])[:, -1].float()
         return ScoreResult.from_outcomes((logits[:, self.a] > logits[:, self.b]).double().numpy(), example_ids)
@@ -322,7 +322,7 @@ class EmbeddingDifferenceScore:
         return int(self.tokens.shape[0])
 
     def __call__(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> ScoreResult:
-        ids = list(range(self.n_examples)) if example_ids is None else [int(i) for i in example_ids]
+        ids = resolve_example_ids(example_ids, self.n_examples)
         with eval_mode(model):
             z = model.token_embeddings(self.tokens[ids]).double()
         diff = (z[:, 1] - z[:, 0]) @ self.u.double()
