@@ -9,8 +9,9 @@ outside; "grid" measures all 7 — landscape.sigma_basin); the worst-case edge a
 (pydoc_data text, rescaled to √d) and worst ÷ median most-case edge; a certificate at σ = the σ-basin
 estimate (n = 200 pairs, 99 %, q = chance; it re-reads the σ-basin's rows when σ is on the grid). Then the
 5× check (llm_check.enlarge) on the first capability. Every evaluation is a row of DIR/rows.jsonl, so a
-rerun resumes; summary.json is rewritten after every stage. `estimate_cost` times one evaluation of each
-kind and multiplies by the counts above (the dry run).
+rerun resumes; summary.json is rewritten after every stage. The dry run times each unit of work through the
+run's own code path (a perturbed full evaluation, a few (noise, example) pairs per noise kind, 1- and 2-step
+GO and ascent loops; `measure_unit_costs`) and `estimate_cost` multiplies them by the counts above.
 """
 
 from __future__ import annotations
@@ -25,20 +26,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from landscape.directions import DirectionSpec
-from landscape.perturb import perturbed
-from landscape.scores import causal_lm_nll
+from landscape.evaluate import ProbeEvaluator
 from landscape.sigma_basin import bisect_points
+from landscape.smoothing import draw_noise
 from landscape.store import to_json_value
-from llm_check.enlarge import enlargement_check
+from llm_check.enlarge import enlargement_check, go_finetune
 from llm_check.runs import (
     Capability,
     RunContext,
     basin_edge,
     certificate,
-    corpus_blocks,
     sigma_basin_run,
     sigma_grid,
     worst_case,
@@ -216,49 +214,66 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
     return summary
 
 
+TIMED_TRIALS = 4  # (noise, example) pairs timed per capability and noise kind; their mean is the unit
+
+
 @dataclass(frozen=True)
 class UnitCosts:
-    """Seconds of one: full-set evaluation per capability, one-example evaluation per capability,
-    perturbation write + restore, gradient step on a corpus batch."""
+    """Seconds of one unit of work, each timed through the code path the run takes (ProbeEvaluator with
+    fresh seeds, nothing stored): `full_eval` a clean evaluation of the capability's examples;
+    `probe_full` a perturbed one (bind a new direction, write, evaluate, restore); `trial[cap][kind]` one
+    (noise, example) pair of a σ-basin (mean over TIMED_TRIALS draws: their examples differ in length);
+    `go_step` one GO training step and `go_fixed` an arm's remaining set-up (model copy, corpus, hash);
+    `ascent_step` / `ascent_fixed` the same for the worst-case tethered ascent."""
 
     full_eval: dict[str, float]
-    one_eval: dict[str, float]
-    perturb: float
-    grad_step: float
+    probe_full: dict[str, float]
+    trial: dict[str, dict[str, float]]
+    go_step: float = 0.0
+    go_fixed: float = 0.0
+    ascent_step: float = 0.0
+    ascent_fixed: float = 0.0
 
 
 def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig) -> UnitCosts:
-    """Time each unit of work (the dry run's only model work; nothing is written): full evaluations once,
-    the short units as the best of three."""
+    """Time each unit (the dry run's only model work; nothing is written and the model is left as it was)."""
 
-    def clock(fn: Callable[[], Any], repeats: int = 1) -> float:
-        best = math.inf
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - start)
-        return best
+    def clock(fn: Callable[[], Any]) -> float:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
 
-    full = {c.name: clock(lambda c=c: c.score(ctx.model, None if c.example_ids is None else list(c.example_ids)))
-            for c in capabilities}
-    one = {c.name: clock(lambda c=c: c.score(ctx.model, [0 if c.example_ids is None else c.example_ids[0]]), 3)
-           for c in capabilities}
     theta0 = ctx.shared_theta0()
+    full, probe_full, trial = {}, {}, {}
+    kinds = {cap.name: ("gaussian",) for cap in capabilities}
+    if "go" in config.stages and capabilities:
+        kinds[capabilities[0].name] = ("gaussian", "multiplicative")
+    for cap in capabilities:
+        ev = ProbeEvaluator(ctx.model, cap.score, example_ids=None if cap.example_ids is None
+                            else list(cap.example_ids), theta0=theta0)
+        full[cap.name] = clock(ev.baseline)
+        probe_full[cap.name] = clock(lambda ev=ev: ev.at(DirectionSpec("gaussian", seed=ctx.seed, rng=ctx.rng),
+                                                         config.alpha_start))
+        trial[cap.name] = {kind: clock(lambda ev=ev, kind=kind: draw_noise(
+            ev, config.alpha_start, TIMED_TRIALS, ctx.seed, mode="pairs", kind=kind, rng=ctx.rng)) / TIMED_TRIALS
+            for kind in kinds[cap.name]}
+    scratch = RunContext(ctx.model, ctx.tokenizer, ctx.model_id, ctx.weight_hash, seed=ctx.seed, rng=ctx.rng)
 
-    def probe() -> None:
-        with perturbed(ctx.model, DirectionSpec("gaussian", seed=ctx.seed), config.alpha_start, theta0=theta0):
-            pass
+    def per_step(run: Callable[[int], Any]) -> tuple[float, float]:
+        """(per-step, fixed) seconds of a loop, from runs of 1 and 2 steps."""
+        one, two = clock(lambda: run(1)), clock(lambda: run(2))
+        step = max(two - one, 0.0)
+        return step, max(one - step, 0.0)
 
-    pert = clock(probe, 3)  # the first probe also binds the direction and warms the allocator
-    tokens = corpus_blocks(ctx.tokenizer, block_size=config.go_block_size, max_blocks=config.go_batch_size)
-
-    def grad() -> None:
-        with torch.enable_grad():
-            causal_lm_nll(ctx.model, tokens.to(next(ctx.model.parameters()).device)).mean().backward()
-        ctx.model.zero_grad(set_to_none=True)
-
-    step = clock(grad)
-    return UnitCosts(full, one, pert, step)
+    go_step = go_fixed = ascent_step = ascent_fixed = 0.0
+    if "go" in config.stages:  # on a copy of the model, no checkpoint (scratch has no output directory)
+        go_step, go_fixed = per_step(lambda steps: go_finetune(
+            scratch, config.alpha_start, steps=steps, batch_size=config.go_batch_size,
+            block_size=config.go_block_size, lr=config.go_lr))
+    if "worst_case" in config.stages:  # θ₀ is restored bitwise after the ascent; nothing is saved
+        ascent_step, ascent_fixed = per_step(lambda steps: worst_case_direction(
+            scratch, steps=steps, lr=config.worst_lr, tether=config.worst_tether))
+    return UnitCosts(full, probe_full, trial, go_step, go_fixed, ascent_step, ascent_fixed)
 
 
 def edge_evals_per_direction(config: QuickConfig, growth: float = 4.0) -> int:
@@ -268,32 +283,41 @@ def edge_evals_per_direction(config: QuickConfig, growth: float = 4.0) -> int:
     return 2 * (2 + bisect + config.n_checks)
 
 
+def sigma_points_expected(config: QuickConfig) -> float:
+    """σ measured per σ-basin: all m grid points, or the binary search's ⌈log2(m+1)⌉ plus, half the time, one
+    step up when the first σ below the threshold is not yet certified outside (n = 200 pairs resolve a drop
+    of ≈ 0.1 below the threshold, so either case is common)."""
+    m = config.grid_low + config.grid_high + 1
+    if config.sigma_search == "grid":
+        return float(m)
+    return min(float(m), bisect_points(m) + 0.5)
+
+
 def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: QuickConfig) -> dict[str, float]:
     """Seconds per stage predicted from unit costs (module doc)."""
-    m = config.grid_low + config.grid_high + 1
-    if config.sigma_search == "bisect":  # the binary search; the walk up to a certified-outside σ usually adds
-        m = min(m, bisect_points(m))      # none, since a doubling of σ past the boundary certifies the collapse
+    m = sigma_points_expected(config)
     per_edge = edge_evals_per_direction(config)
     out: dict[str, float] = {}
     for cap in capabilities:
-        probe_full = costs.full_eval[cap.name] + costs.perturb
-        probe_one = costs.one_eval[cap.name] + costs.perturb
+        full, probe = costs.full_eval[cap.name], costs.probe_full[cap.name]
+        trial = costs.trial[cap.name]["gaussian"]
         if "edges" in config.stages:
-            out[f"{cap.name}/edges"] = config.k * per_edge * probe_full + costs.full_eval[cap.name]
+            out[f"{cap.name}/edges"] = config.k * per_edge * probe + full
         if "sigma_basin" in config.stages:
-            out[f"{cap.name}/sigma_basin"] = m * config.n_noise * probe_one
+            out[f"{cap.name}/sigma_basin"] = m * config.n_noise * trial
         if "worst_case" in config.stages:
-            out[f"{cap.name}/worst_case"] = per_edge * probe_full
+            out[f"{cap.name}/worst_case"] = per_edge * probe
         if "certificate" in config.stages:
-            out[f"{cap.name}/certificate"] = 0.0 if "sigma_basin" in config.stages else config.n_noise * probe_one
+            out[f"{cap.name}/certificate"] = 0.0 if "sigma_basin" in config.stages else config.n_noise * trial
     if "worst_case" in config.stages:
-        out["worst_case/direction"] = config.worst_steps * (costs.grad_step + costs.perturb)
+        out["worst_case/direction"] = costs.ascent_fixed + config.worst_steps * costs.ascent_step
     if "go" in config.stages and capabilities:
         first = capabilities[0].name
-        probe_one = costs.one_eval[first] + costs.perturb
+        trial = costs.trial[first]
         arms = len(config.multipliers) + 1
-        train = arms * config.go_steps * (costs.grad_step + costs.perturb)
-        basins = (1 + 2 * arms) * m * config.n_noise * probe_one  # before (invariant) + raw and invariant per arm
+        train = arms * (costs.go_fixed + config.go_steps * costs.go_step)
+        # before: the invariant σ-basin (its raw one re-reads the rows); per arm: clean score, raw, invariant
+        basins = (trial["multiplicative"] + arms * (trial["gaussian"] + trial["multiplicative"])) * m * config.n_noise
         out["go_enlargement"] = train + basins + arms * costs.full_eval[first]
     return out
 
@@ -304,8 +328,9 @@ def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config: QuickCo
     busy = busy_machine_warning()
     costs = measure_unit_costs(ctx, capabilities, config)
     est = estimate_cost(costs, capabilities, config)
-    print(f"unit costs: full eval {costs.full_eval}, one-example eval {costs.one_eval}, "
-          f"perturbation {costs.perturb:.3g} s, gradient step {costs.grad_step:.3g} s", file=stream)
+    print(f"unit costs (s): full eval {_rounded(costs.full_eval)}, perturbed full eval {_rounded(costs.probe_full)}, "
+          f"(noise, example) pair {_rounded(costs.trial)}, GO step {costs.go_step:.3g} + {costs.go_fixed:.3g} per arm, "
+          f"ascent step {costs.ascent_step:.3g} + {costs.ascent_fixed:.3g}", file=stream)
     for name, seconds in est.items():
         print(f"{name:40s} {seconds:10.1f} s", file=stream)
     total = sum(est.values())
@@ -313,6 +338,12 @@ def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config: QuickCo
     if busy:
         print(busy, file=stream)
     return est
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return round(value, 3)
 
 
 def busy_machine_warning(load: float | None = None, cores: int | None = None) -> str | None:

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 
 import pytest
+import torch
 from llm_runs_support import write_task
 from scipy.stats import beta, norm
 
 from landscape.store import ResultStore
-from llm_check.quick import QuickConfig, UnitCosts, busy_machine_warning, dry_run, estimate_cost, run_quick
+from llm_check.quick import (
+    QuickConfig,
+    UnitCosts,
+    busy_machine_warning,
+    dry_run,
+    edge_evals_per_direction,
+    estimate_cost,
+    run_quick,
+)
 from llm_check.runs import Capability, RunContext
 from llm_check.scores import make_score
 from llm_check.tasks import load_jsonl_task
@@ -86,30 +96,48 @@ def test_rerun_resumes_without_new_rows(quick_run):
                                                                                  default=str)
 
 
-def test_dry_run_writes_nothing(tmp_path, tiny_model, tiny_tokenizer, capsys):
+def test_dry_run_writes_nothing_and_leaves_the_model_bitwise(tmp_path, tiny_model, tiny_tokenizer, capsys):
     task = load_jsonl_task(write_task(tmp_path / "t.jsonl"))
     ctx = RunContext.create(tiny_model, tiny_tokenizer, "tiny", "h", tmp_path / "out")
+    before = {n: p.detach().clone() for n, p in tiny_model.named_parameters()}
     est = dry_run(ctx, [Capability("basic", make_score(task, tiny_tokenizer))], SMALL)
-    assert not (tmp_path / "out" / "rows.jsonl").exists()
+    out = tmp_path / "out"
+    assert not out.exists() or not any(out.iterdir())  # no rows, no GO checkpoint, no worst direction
     assert "total" in capsys.readouterr().out
-    assert set(est) >= {"basic/edges", "basic/sigma_basin", "go_enlargement"}
+    assert set(est) >= {"basic/edges", "basic/sigma_basin", "worst_case/direction", "go_enlargement"}
+    assert all(v > 0 for k, v in est.items() if not k.endswith("/certificate"))
+    for n, p in tiny_model.named_parameters():
+        assert torch.equal(p, before[n]), n
+
+
+def _unit_costs() -> UnitCosts:
+    return UnitCosts(full_eval={"a": 1.0}, probe_full={"a": 2.0},
+                     trial={"a": {"gaussian": 1.0, "multiplicative": 3.0}},
+                     go_step=5.0, go_fixed=7.0, ascent_step=11.0, ascent_fixed=13.0)
+
+
+class _Fake:
+    name = "a"
 
 
 def test_cost_estimate_counts():
-    """With unit costs 1 s, the σ-basin stage costs m·n·(1 + 1) seconds (m = grid size)."""
-    costs = UnitCosts(full_eval={"a": 1.0}, one_eval={"a": 1.0}, perturb=1.0, grad_step=1.0)
-
-    class Fake:
-        name = "a"
-
-    est = estimate_cost(costs, [Fake()], SMALL)
+    """Stage cost = count × unit: edges K·(evals per direction)·probe + the baseline; σ-basin m·n·trial;
+    GO (arms = multipliers + control): training, before's invariant basin, per arm a clean score and both basins."""
+    costs = _unit_costs()
     m = SMALL.grid_low + SMALL.grid_high + 1
-    assert est["a/sigma_basin"] == m * SMALL.n_noise * 2
+    cfg = QuickConfig(**{**asdict(SMALL), "sigma_search": "grid"})
+    est = estimate_cost(costs, [_Fake()], cfg)
+    assert est["a/sigma_basin"] == m * cfg.n_noise * 1.0
     assert est["a/certificate"] == 0.0
-    # the default 7-point grid: all 7 sigmas, or the 3 of the binary search
-    for search, points in (("grid", 7), ("bisect", 3)):
+    assert est["a/edges"] == cfg.k * edge_evals_per_direction(cfg) * 2.0 + 1.0
+    assert est["worst_case/direction"] == 13.0 + cfg.worst_steps * 11.0
+    arms = len(cfg.multipliers) + 1
+    assert est["go_enlargement"] == (arms * (7.0 + cfg.go_steps * 5.0) + (3.0 + arms * (1.0 + 3.0)) * m * cfg.n_noise
+                                     + arms * 1.0)
+    # the default 7-point grid: all 7 sigmas, or the binary search's 3 plus half a step up on average
+    for search, points in (("grid", 7), ("bisect", 3.5)):
         cfg = QuickConfig(sigma_search=search)
-        assert estimate_cost(costs, [Fake()], cfg)["a/sigma_basin"] == points * cfg.n_noise * 2
+        assert estimate_cost(costs, [_Fake()], cfg)["a/sigma_basin"] == points * cfg.n_noise * 1.0
 
 
 def test_dry_run_warns_when_timed_on_a_busy_machine():
