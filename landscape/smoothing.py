@@ -58,31 +58,39 @@ def noise_spec(kind: str, seed: int, param_filter=None, rng: str = "cpu") -> Dir
     return DirectionSpec(kind, seed=seed, param_filter=param_filter, rng=rng)
 
 
-def draw_noise(evaluator: ProbeEvaluator, sigma: float, n: int, seed: int, *, mode: str = "set",
-               kind: str = "gaussian", param_filter=None, rng: str = "cpu") -> NoiseDraws:
-    """n draws at per-coordinate noise σ (relative σ for "multiplicative"), scored through `evaluator`."""
+def noise_trials(pool: Sequence[int], n: int, seed: int, *, mode: str = "set", kind: str = "gaussian",
+                 param_filter=None, rng: str = "cpu") -> list[tuple[DirectionSpec, list[int] | None]]:
+    """The n draws as (noise direction, example ids): ids None in "set" mode (the whole set), else the one
+    example drawn for that trial from `pool`. The same list at every σ (common random numbers)."""
     if mode not in MODES:
         raise UserInputError(f"mode must be one of {MODES}, got {mode!r}")
     if n < 1:
         raise UserInputError(f"n must be >= 1, got {n}")
+    specs = [noise_spec(kind, derive_seed(seed, "noise", j), param_filter, rng) for j in range(n)]
+    if mode == "set":
+        return [(spec, None) for spec in specs]
+    picker = np.random.default_rng(derive_seed(seed, "examples"))
+    return [(spec, [int(pool[i])]) for spec, i in zip(specs, picker.integers(0, len(pool), size=n))]
+
+
+def draw_noise(evaluator: ProbeEvaluator, sigma: float, n: int, seed: int, *, mode: str = "set",
+               kind: str = "gaussian", param_filter=None, rng: str = "cpu") -> NoiseDraws:
+    """n draws at per-coordinate noise σ (relative σ for "multiplicative"), scored through `evaluator`."""
     if not sigma > 0:
         raise UserInputError(f"sigma must be > 0, got {sigma}")
     if not is_bounded_score(evaluator.score):
         raise UserInputError(f"score {evaluator.score.name!r} is not bounded in [0, 1]; smoothing needs one")
-    seeds = tuple(derive_seed(seed, "noise", j) for j in range(n))
     pool = evaluator.example_ids if evaluator.example_ids is not None else range(evaluator.score.n_examples)
-    picks = None
-    if mode == "pairs":
-        picker = np.random.default_rng(derive_seed(seed, "examples"))
-        picks = tuple(int(pool[i]) for i in picker.integers(0, len(pool), size=n))
+    trials = noise_trials(pool, n, seed, mode=mode, kind=kind, param_filter=param_filter, rng=rng)
     values, norms = [], []
-    for j, s in enumerate(progress(seeds, total=n, desc=f"noise draws at sigma={sigma:g}")):
-        probe = evaluator.at(noise_spec(kind, s, param_filter, rng), sigma,
-                             example_ids=None if picks is None else [picks[j]])
+    for spec, ids in progress(trials, total=n, desc=f"noise draws at sigma={sigma:g}"):
+        probe = evaluator.at(spec, sigma, example_ids=ids)
         values.append(probe.value)
         norms.append(probe.effective_norm)
     return NoiseDraws(sigma=float(sigma), kind=kind, mode=mode, values=np.asarray(values, dtype=np.float64),
-                      noise_seeds=seeds, example_ids=picks, effective_norms=np.asarray(norms))
+                      noise_seeds=tuple(spec.seed for spec, _ in trials),
+                      example_ids=None if mode == "set" else tuple(ids[0] for _, ids in trials),
+                      effective_norms=np.asarray(norms))
 
 
 def smoothed_estimate(values: Sequence[float] | np.ndarray, confidence: float, *, sided: str = "two",

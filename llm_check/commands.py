@@ -5,7 +5,7 @@ capability and writes DIR/<command>.json next to the resumable rows (DIR/rows.js
     llm-check run --quick --output-path DIR        quick check -> DIR/summary.json (--dry-run: cost only)
     llm-check curves|edges|sigma-basin|strict-basin|worst-case|certify|sft|input-robustness|enlarge ...
     llm-check report DIR                           DIR/report.md with figures
-    torchrun --nproc-per-node N -m llm_check distributed ...   (direction, alpha) jobs sharded over ranks
+    torchrun --nproc-per-node N -m llm_check distributed [--stage sigma-basin] ...   jobs sharded over ranks
 """
 
 from __future__ import annotations
@@ -344,10 +344,16 @@ def register(sub: Any) -> None:
     p.add_argument("--tau", type=_unit_interval, default=0.05)
     p.add_argument("--go-steps", "--go_steps", dest="go_steps", type=positive_int, default=20)
     p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)
-    p = add("distributed", cmd_distributed, "(direction, alpha) jobs sharded over torchrun ranks")
+    p = add("distributed", cmd_distributed, "curves or sigma-basin jobs sharded over torchrun ranks")
+    p.add_argument("--stage", choices=["curves", "sigma-basin"], default="curves",
+                   help="curves: (direction, alpha) jobs; sigma-basin: (noise, sigma, example) pairs, every sigma")
     p.add_argument("--alpha-max", "--alpha_max", dest="alpha_max", type=positive_float, default=0.01)
     p.add_argument("--points", type=positive_int, default=11)
     p.add_argument("--k", type=positive_int, default=8)
+    p.add_argument("--sigmas", type=_positive_floats, default=None, help="sigma grid (--stage sigma-basin)")
+    p.add_argument("--n", type=positive_int, default=200)
+    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--kind", choices=["gaussian", "multiplicative"], default="gaussian")
     rep = sub.add_parser("report", help="DIR/report.md with figures from DIR/summary.json")
     rep.add_argument("directory", type=Path)
     rep.set_defaults(func=cmd_report)

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from llm_runs_support import write_task
 
 from landscape.store import ResultStore, canonical_json
-from llm_check.distributed import job_list, launch_local, shard
+from llm_check.distributed import job_list, launch_local, shard, sigma_job_list
 from llm_check.model_io import load_model
-from llm_check.runs import Capability, RunContext, most_case_curves
+from llm_check.runs import Capability, RunContext, most_case_curves, sigma_basin_run
 from llm_check.scores import make_score
 from llm_check.tasks import load_task
 
@@ -29,7 +29,20 @@ def test_job_list_matches_grid():
     from landscape.evaluate import default_directions
 
     jobs = job_list(default_directions(2, 0), [0.1, -0.1, 0.0])
-    assert jobs[0] == (None, 0.0) and len(jobs) == 1 + 2 * 2
+    assert jobs[0] == (None, 0.0, None) and len(jobs) == 1 + 2 * 2
+
+
+def test_sigma_job_list_is_the_one_process_draws():
+    """Every σ gets the same n (noise seed, example) trials as landscape.smoothing.draw_noise makes."""
+    from landscape.evaluate import derive_seed
+
+    jobs = sigma_job_list([10, 11, 12], [0.2, 0.1], n=5, seed=3)
+    assert jobs[0] == (None, 0.0, None) and len(jobs) == 1 + 2 * 5
+    low, high = jobs[1:6], jobs[6:]
+    assert {s for _, s, _ in low} == {0.1} and {s for _, s, _ in high} == {0.2}
+    assert [spec.seed for spec, _, _ in low] == [derive_seed(3, "noise", j) for j in range(5)]
+    assert [(spec, ids) for spec, _, ids in low] == [(spec, ids) for spec, _, ids in high]
+    assert all(len(ids) == 1 and ids[0] in (10, 11, 12) for _, _, ids in low)
 
 
 def _rows(path):
@@ -51,3 +64,25 @@ def test_two_rank_gloo_rows_equal_one_process(tmp_path, tiny_hf_dir):
     one = _rows(tmp_path / "one" / "rows.jsonl")
     assert len(one) == 1 + 2 * 2
     assert _rows(merged) == one
+
+
+def test_two_rank_gloo_sigma_basin_equals_one_process(tmp_path, tiny_hf_dir):
+    """Sharded (noise, σ, example) trials: merged rows and the σ-basin equal a 1-process grid σ-basin's."""
+    task = str(write_task(tmp_path / "tiny.jsonl"))
+    sigmas, n = [0.02, 0.2], 6
+    merged = launch_local(2, tiny_hf_dir, task, tmp_path / "two", sigmas=sigmas, n=n)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        lm = load_model(tiny_hf_dir)
+        score = make_score(load_task(task), lm.tokenizer)
+        cap = Capability(score.name, score)
+        one_basin = sigma_basin_run(RunContext.from_loaded(lm, tmp_path / "one"), cap, sigmas, n=n, search="grid")
+        again = sigma_basin_run(RunContext.from_loaded(lm, tmp_path / "two"), cap, sigmas, n=n, search="grid")
+    finally:
+        torch.set_num_threads(threads)
+    one = _rows(tmp_path / "one" / "rows.jsonl")
+    assert len(one) == 1 + len(sigmas) * n
+    assert _rows(merged) == one
+    assert again.n_evals == 0  # everything came from the merged rows
+    assert again.sigma_basin.to_dict() == one_basin.sigma_basin.to_dict()
