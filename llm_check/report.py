@@ -162,6 +162,14 @@ def _capability_section(name: str, block: dict) -> list[str]:
     return lines + [""]
 
 
+def _go_missing(summary: dict) -> str:
+    """Why summary.json has no 5× result: not among the stages run, or the run stopped before it."""
+    stages = (summary.get("config") or {}).get("stages")
+    if stages is not None and "go" not in stages:
+        return "not run (the go stage was not among --stages)"
+    return "not measured yet: the run stopped before this stage (rerunning the same command resumes it)"
+
+
 def write_report(directory: str | Path) -> Path:
     """Write DIR/report.md (and DIR/figures/) from DIR/summary.json; returns the report's path."""
     directory = Path(directory)
@@ -169,7 +177,7 @@ def write_report(directory: str | Path) -> Path:
     figures = directory / "figures"
     edge_png = edge_figure(summary, figures)
     sigma_png = sigma_figure(summary, figures)
-    go = summary.get("go_enlargement") or {}
+    go = summary.get("go_enlargement") or {"verdict": _go_missing(summary)}
     go_png = go_figure(go, figures)
     lines = [f"# llm-check report: {summary.get('model')}", "",
              f"Weights sha256 `{summary.get('weight_hash')}`, d = {summary.get('n_params')} parameters, "

@@ -44,3 +44,13 @@ def test_report_missing_summary_exit_2(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("llm-check: error: no summary.json") and len(err.strip().splitlines()) == 1
+
+
+def test_report_says_why_the_go_stage_is_missing(tmp_path):
+    """A run stopped before the 5× check is told apart from one that excluded it."""
+    base = {k: v for k, v in SUMMARY.items() if k != "go_enlargement"}
+    for stages, phrase in ((["edges", "go"], "the run stopped before this stage"),
+                           (["edges"], "not among --stages")):
+        (tmp_path / "summary.json").write_text(json.dumps({**base, "config": {"tau": 0.05, "stages": stages}}))
+        assert main(["report", str(tmp_path)]) == 0
+        assert phrase in (tmp_path / "report.md").read_text()
