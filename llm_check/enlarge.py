@@ -16,6 +16,7 @@ steps at batch 64, Qwen2.5-0.5B, lr 2e-4); at that scale the factor's interval i
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from collections.abc import Sequence
@@ -75,7 +76,8 @@ def _tag(sigma_train: float) -> str:
 def go_finetune(ctx: RunContext, sigma_train: float, *, steps: int, batch_size: int = 4, block_size: int = 64,
                 lr: float = 2e-4, seed: int | None = None) -> tuple[torch.nn.Module, GORun]:
     """A GO-fine-tuned copy of ctx.model (ctx.model itself is not changed). The clean checkpoint is saved
-    to DIR/go/sigma_<σ>.safetensors and reloaded instead of retraining when present."""
+    to DIR/go/sigma_<σ>…safetensors (its training losses beside it, …losses.json) and reloaded instead of
+    retraining when present."""
     if not (sigma_train >= 0 and math.isfinite(sigma_train)):
         raise UserInputError(f"sigma_train must be a finite number >= 0, got {sigma_train}")
     if steps < 1 or batch_size < 1:
@@ -92,6 +94,9 @@ def go_finetune(ctx: RunContext, sigma_train: float, *, steps: int, batch_size: 
         with torch.no_grad():
             for name, p in model.named_parameters():
                 p.copy_(source.get(name))
+        sidecar = path.with_suffix(".losses.json")
+        if sidecar.is_file():
+            losses = [float(x) for x in json.loads(sidecar.read_text())]
     else:
         needed = max(MIN_BLOCKS, steps * batch_size)
         text = text_corpus()[:needed * block_size * CHARS_PER_TOKEN_MARGIN]
@@ -117,6 +122,7 @@ def go_finetune(ctx: RunContext, sigma_train: float, *, steps: int, batch_size: 
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_safetensors(path, [(n, p.detach()) for n, p in model.named_parameters()])
+            path.with_suffix(".losses.json").write_text(json.dumps(losses))
     return model, GORun(sigma_train=float(sigma_train), steps=steps, batch_size=batch_size, block_size=block_size,
                         lr=lr, seed=seed, tokens=steps * batch_size * block_size, losses=tuple(losses),
                         weight_hash=weight_hash(model), checkpoint=None if path is None else str(path),
@@ -154,6 +160,17 @@ class ModelBasin:
     @property
     def clean_score(self) -> float:
         return self.raw.baseline
+
+    def summary(self) -> dict:
+        """Clean score, both σ-basins (with the σ each measured) and, after fine-tuning, the run's scale."""
+        out = {"label": self.label, "clean_score": self.clean_score,
+               "sigma_basin": self.raw.sigma_basin.to_dict(),
+               "sigma_basin_invariant": self.invariant.sigma_basin.to_dict()}
+        if self.go is not None:
+            out.update(tokens=self.go.tokens, checkpoint=self.go.checkpoint, weight_hash=self.go.weight_hash,
+                       train_loss_first=self.go.losses[0] if self.go.losses else None,
+                       train_loss_last=self.go.losses[-1] if self.go.losses else None)
+        return out
 
 
 @dataclass(frozen=True)
@@ -198,9 +215,11 @@ class Enlargement:
                 "control_factor_ci": list(self.control.factor.ci),
                 "control_factor_invariant": self.control.factor_invariant.estimate,
                 "baseline_sigma_basin": self.baseline_sigma_basin.to_dict(),
+                "before": self.before.summary(),
                 "arms": [{"multiplier": a.multiplier, "sigma_train": a.sigma_train, "factor": a.factor.to_dict(),
                           "factor_invariant": a.factor_invariant.to_dict(),
-                          "clean_score_change": a.clean_score_change} for a in (*self.arms, self.control)],
+                          "clean_score_change": a.clean_score_change, "after": a.basin.summary()}
+                         for a in (*self.arms, self.control)],
                 "verdict": self.verdict}
 
 

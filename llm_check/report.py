@@ -162,6 +162,33 @@ def _capability_section(name: str, block: dict) -> list[str]:
     return lines + [""]
 
 
+def _basin_cell(block: dict | None) -> str:
+    if not block:
+        return "–"
+    visited = (block.get("extra") or {}).get("visited")
+    grid = (block.get("extra") or {}).get("grid_size")
+    seen = f" ({visited} of {grid} σ)" if visited is not None and grid is not None else ""
+    return f"{_fmt(block.get('estimate'))} {_ci(block.get('ci'))}{seen}"
+
+
+def _go_table(go: dict) -> list[str]:
+    """Per model: clean score and σ-basins before / after fine-tuning (raw σ per coordinate, relative σ)."""
+    rows = [("before", go.get("before"))]
+    rows += [(f"σ_train = {_fmt(a.get('sigma_train'))} ({a.get('multiplier')}×)", a.get("after"))
+             for a in go.get("arms", [])]
+    if not any(after for _, after in rows):
+        return []
+    lines = ["", "| model | clean score | σ-basin (σ per coordinate) | σ-basin (relative σ) | train loss first → last |",
+             "|---|---|---|---|---|"]
+    for label, m in rows:
+        m = m or {}
+        loss = (f"{_fmt(m.get('train_loss_first'), 3)} → {_fmt(m.get('train_loss_last'), 3)}"
+                if m.get("train_loss_first") is not None else "–")
+        lines.append(f"| {label} | {_fmt(m.get('clean_score'), 3)} | {_basin_cell(m.get('sigma_basin'))} | "
+                     f"{_basin_cell(m.get('sigma_basin_invariant'))} | {loss} |")
+    return lines + [""]
+
+
 def _go_missing(summary: dict) -> str:
     """Why summary.json has no 5× result: not among the stages run, or the run stopped before it."""
     stages = (summary.get("config") or {}).get("stages")
@@ -197,6 +224,7 @@ def write_report(directory: str | Path) -> Path:
                   f"{_ci(go.get('control_factor_ci'))}",
                   f"- clean score change {_fmt(go.get('clean_score_change'), 3)}; {go.get('steps')} steps at batch "
                   f"{go.get('batch_size')}, {go.get('tokens')} tokens seen"]
+        lines += _go_table(go)
     lines += [f"- verdict: **{go.get('verdict', 'not measured')}**", "", f"![GO](figures/{go_png.name})", "",
               "## Timings", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in summary.get("timings_s", {}).items()]

@@ -4,6 +4,7 @@ reproducible, resumed from its checkpoint)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -48,8 +49,10 @@ def test_go_finetune_copy_reproducible_and_resumed(tmp_path, tiny_model, tiny_to
     model, run = go_finetune(ctx, 0.01, steps=2, batch_size=2, block_size=16, lr=1e-3)
     assert weight_hash(tiny_model) == h0
     assert run.weight_hash != h0 and len(run.losses) == 2 and run.tokens == 2 * 2 * 16
+    written = Path(run.checkpoint).stat().st_mtime_ns
     resumed, again = go_finetune(ctx, 0.01, steps=2, batch_size=2, block_size=16, lr=1e-3)
-    assert again.losses == () and again.weight_hash == run.weight_hash
+    assert Path(run.checkpoint).stat().st_mtime_ns == written  # reloaded, not retrained and rewritten
+    assert again.losses == run.losses and again.weight_hash == run.weight_hash  # losses from the sidecar
     other = RunContext.create(tiny_model, tiny_tokenizer, "tiny", h0, tmp_path / "b")
     _, fresh = go_finetune(other, 0.01, steps=2, batch_size=2, block_size=16, lr=1e-3)
     assert fresh.weight_hash == run.weight_hash and fresh.losses == run.losses

@@ -56,6 +56,14 @@ def test_summary_contract(quick_run):
                        "control_factor", "verdict"}
     assert go["verdict"].startswith("inconclusive (under-trained: 2 steps")
     assert go["tokens"] == SMALL.go_steps * SMALL.go_batch_size * SMALL.go_block_size
+    # before / after σ-basins in both units, per arm (control last), with the clean score and training losses
+    assert set(go["before"]) >= {"clean_score", "sigma_basin", "sigma_basin_invariant"}
+    assert [a["multiplier"] for a in go["arms"]] == [*SMALL.multipliers, 0.0]
+    for arm in go["arms"]:
+        after = arm["after"]
+        assert set(after) >= {"clean_score", "sigma_basin", "sigma_basin_invariant", "tokens", "train_loss_last"}
+        assert arm["clean_score_change"] == pytest.approx(after["clean_score"] - go["before"]["clean_score"])
+        assert math.isfinite(after["train_loss_first"]) and math.isfinite(after["train_loss_last"])
 
 
 def test_certificate_rederived_from_rows(quick_run):

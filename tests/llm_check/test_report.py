@@ -54,3 +54,27 @@ def test_report_says_why_the_go_stage_is_missing(tmp_path):
         (tmp_path / "summary.json").write_text(json.dumps({**base, "config": {"tau": 0.05, "stages": stages}}))
         assert main(["report", str(tmp_path)]) == 0
         assert phrase in (tmp_path / "report.md").read_text()
+
+
+def test_report_tabulates_go_basins_before_and_after(tmp_path):
+    est = lambda v, lo, hi: {"estimate": v, "ci": [lo, hi], "confidence": 0.975, "n": 200,  # noqa: E731
+                             "unit": "u", "method": "cp", "coverage": None, "extra": {"visited": 3, "grid_size": 7}}
+    model = lambda clean, raw, inv, loss: {"clean_score": clean, "sigma_basin": raw,  # noqa: E731
+                                           "sigma_basin_invariant": inv, "train_loss_first": loss,
+                                           "train_loss_last": loss / 2}
+    factor = {"estimate": 2.0, "ci": [1.5, 3.0], "confidence": 0.95, "n": 200, "unit": "ratio", "method": "m"}
+    go = {"capability": "basic", "sigma_train": 0.0217, "sigma_train_multiplier": 2.0, "factor": 2.0,
+          "ci": [1.5, 3.0], "factor_invariant": 2.0, "ci_invariant": [1.5, 3.0], "confidence": 0.95,
+          "control_factor": 1.0, "control_factor_ci": [0.5, 2.0], "clean_score_change": -0.1, "steps": 20,
+          "batch_size": 4, "tokens": 5120, "baseline_sigma_basin": est(0.0109, 0.0, 0.0217), "verdict": "v",
+          "before": {"clean_score": 0.457, "sigma_basin": est(0.0109, 0.0, 0.0217),
+                     "sigma_basin_invariant": est(0.0595, 0.0, 0.119)},
+          "arms": [{"multiplier": 2.0, "sigma_train": 0.0217, "factor": factor, "factor_invariant": factor,
+                    "clean_score_change": -0.071, "after": model(0.386, est(0.0217, 0.0, 0.0435),
+                                                                 est(0.119, 0.0, 0.238), 3.25)}]}
+    (tmp_path / "summary.json").write_text(json.dumps({**SUMMARY, "go_enlargement": go}))
+    assert main(["report", str(tmp_path)]) == 0
+    text = (tmp_path / "report.md").read_text()
+    assert "| before | 0.457 | 0.0109 [0, 0.0217] (3 of 7 σ) | 0.0595 [0, 0.119] (3 of 7 σ) | – |" in text
+    assert "| σ_train = 0.0217 (2.0×) | 0.386 | 0.0217 [0, 0.0435] (3 of 7 σ) | 0.119 [0, 0.238] (3 of 7 σ) | " \
+           "3.25 → 1.62 |" in text
