@@ -95,20 +95,35 @@ def _write_summary(out_dir: Path | None, summary: dict) -> None:
     tmp.replace(out_dir / SUMMARY_FILE)
 
 
+def _previous_timings(out_dir: Path | None) -> dict[str, float]:
+    """Stage seconds recorded in an existing DIR/summary.json (a resumed run), else {}."""
+    path = None if out_dir is None else out_dir / SUMMARY_FILE
+    try:
+        timings = json.loads(path.read_text()).get("timings_s", {}) if path is not None and path.is_file() else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): float(v) for k, v in timings.items() if isinstance(v, (int, float))}
+
+
 class _Stages:
-    """Times each stage, prints it to stderr, and rewrites summary.json after it."""
+    """Times each stage, prints it to stderr, and rewrites summary.json after it. `timings_s` sums a stage's
+    seconds over every run into the folder (a resumed stage costs what all its runs spent; a run killed inside
+    a stage records nothing for it); `timings_s_this_run` is this invocation's alone."""
 
     def __init__(self, out_dir: Path | None, summary: dict):
         self.out_dir = out_dir
         self.summary = summary
+        self.previous = _previous_timings(out_dir)
         summary.setdefault("timings_s", {})
+        summary.setdefault("timings_s_this_run", {})
 
     def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
         print(f"[quick] stage {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         value = fn()
         seconds = time.perf_counter() - start
-        self.summary["timings_s"][name] = seconds
+        self.summary["timings_s_this_run"][name] = seconds
+        self.summary["timings_s"][name] = self.previous.get(name, 0.0) + seconds
         print(f"[quick] stage {name}: {seconds:.1f} s", file=sys.stderr, flush=True)
         _write_summary(self.out_dir, self.summary)
         return value

@@ -97,11 +97,16 @@ def test_worst_to_most_ratio_consistent(quick_run):
 def test_rerun_resumes_without_new_rows(quick_run):
     out, summary, ctx, caps = quick_run
     before = (out / "rows.jsonl").read_bytes()
+    first = json.loads((out / "summary.json").read_text())["timings_s"]
     again = run_quick(RunContext.create(ctx.model, ctx.tokenizer, "tiny", "hash0", out), caps, SMALL)
     assert (out / "rows.jsonl").read_bytes() == before
-    strip = lambda s: {k: v for k, v in s.items() if k not in ("timings_s", "total_s")}  # noqa: E731
+    timing_keys = ("timings_s", "timings_s_this_run", "total_s")
+    strip = lambda s: {k: v for k, v in s.items() if k not in timing_keys}  # noqa: E731
     assert json.dumps(strip(again), sort_keys=True, default=str) == json.dumps(strip(summary), sort_keys=True,
                                                                                  default=str)
+    # a stage's recorded seconds add up over the runs into the folder
+    for stage, seconds in again["timings_s"].items():
+        assert seconds == pytest.approx(first[stage] + again["timings_s_this_run"][stage])
 
 
 def test_dry_run_writes_nothing_and_leaves_the_model_bitwise(tmp_path, tiny_model, tiny_tokenizer, capsys):
