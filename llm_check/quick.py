@@ -340,8 +340,9 @@ def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: 
 def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig, file=None) -> dict[str, float]:
     """Print the per-stage cost estimate and its total; nothing is evaluated beyond one unit of each."""
     stream = file or sys.stdout
-    busy = busy_machine_warning()
+    before, start = _cpu_seconds(), time.perf_counter()
     costs = measure_unit_costs(ctx, capabilities, config)
+    busy = busy_machine_warning(other_cpu_share(before, _cpu_seconds(), time.perf_counter() - start))
     est = estimate_cost(costs, capabilities, config)
     print(f"unit costs (s): full eval {_rounded(costs.full_eval)}, perturbed full eval {_rounded(costs.probe_full)}, "
           f"(noise, example) pair {_rounded(costs.trial)}, GO step {costs.go_step:.3g} + {costs.go_fixed:.3g} per arm, "
@@ -361,15 +362,33 @@ def _rounded(value: Any) -> Any:
     return round(value, 3)
 
 
-def busy_machine_warning(load: float | None = None, cores: int | None = None) -> str | None:
-    """A warning when the 1-minute load average already exceeds half the cores: the unit costs are then
-    timed on a shared machine and the estimate holds only under the same load."""
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(busy CPU seconds of the whole machine, CPU seconds of this process) so far; None without /proc/stat."""
     try:
-        load = os.getloadavg()[0] if load is None else load
-    except OSError:
+        with open("/proc/stat") as f:
+            fields = [float(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    own = os.times()
+    return (sum(fields) - idle) / tick, own.user + own.system
+
+
+def other_cpu_share(before: tuple[float, float] | None, after: tuple[float, float] | None, wall_s: float,
+                    cores: int | None = None) -> float | None:
+    """Share of the machine's CPU time that other processes used between two _cpu_seconds() readings."""
+    if before is None or after is None or wall_s <= 0:
         return None
     cores = (os.cpu_count() or 1) if cores is None else cores
-    if load <= 0.5 * cores:
+    other = (after[0] - before[0]) - (after[1] - before[1])
+    return min(max(other / (wall_s * cores), 0.0), 1.0)
+
+
+def busy_machine_warning(other_share: float | None, threshold: float = 0.25) -> str | None:
+    """A warning when other processes used more than `threshold` of the CPUs while the units were timed:
+    the estimate then holds only while the machine stays shared the same way."""
+    if other_share is None or other_share <= threshold:
         return None
-    return (f"warning: the load average was {load:.1f} on {cores} cores while the units were timed; the estimate "
-            "assumes the run shares the machine the same way")
+    return (f"warning: other processes used {other_share:.0%} of the CPUs while the units were timed; the "
+            "estimate assumes the run shares the machine the same way")

@@ -20,6 +20,7 @@ from llm_check.quick import (
     dry_run,
     edge_evals_per_direction,
     estimate_cost,
+    other_cpu_share,
     run_quick,
 )
 from llm_check.runs import Capability, RunContext
@@ -154,9 +155,12 @@ def test_cost_estimate_counts():
 
 
 def test_dry_run_warns_when_timed_on_a_busy_machine():
-    assert busy_machine_warning(load=0.4, cores=2) is None
-    assert busy_machine_warning(load=1.0, cores=2) is None
-    assert "load average was 3.5 on 2 cores" in busy_machine_warning(load=3.5, cores=2)
+    """Other processes' share = (machine busy seconds − this process's) ÷ (wall × cores)."""
+    assert other_cpu_share((100.0, 10.0), (110.0, 19.0), wall_s=5.0, cores=2) == pytest.approx(0.1)
+    assert other_cpu_share((100.0, 10.0), (110.0, 11.0), wall_s=5.0, cores=2) == pytest.approx(0.9)
+    assert other_cpu_share(None, (1.0, 1.0), wall_s=1.0) is None
+    assert busy_machine_warning(0.1) is None and busy_machine_warning(None) is None
+    assert "other processes used 90% of the CPUs" in busy_machine_warning(0.9)
 
 
 @pytest.mark.slow
