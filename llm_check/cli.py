@@ -11,11 +11,13 @@ Heavy imports (torch, transformers) happen only after the arguments and task fil
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from llm_check.tasks import DEFAULT_CAPABILITY_TASKS
 from theory.errors import UserInputError
@@ -29,13 +31,30 @@ class _Parser(argparse.ArgumentParser):
         raise UserInputError(message)
 
 
+def arg_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse `type` whose own message reaches the user (argparse replaces a ValueError's message,
+    UserInputError included, by "invalid <function name> value")."""
+    @functools.wraps(parse)
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+    return checked
+
+
+@arg_type
 def positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise UserInputError(f"expected an integer >= 1, got {text!r}") from exc
     if value < 1:
         raise UserInputError(f"expected an integer >= 1, got {text}")
     return value
 
 
+@arg_type
 def positive_float(text: str) -> float:
     """For sigma-like flags: a finite float > 0."""
     try:

@@ -16,12 +16,20 @@ import math
 from pathlib import Path
 from typing import Any
 
-from llm_check.cli import add_common_args, example_ids, positive_float, positive_int, seed_everything
+from llm_check.cli import (
+    add_common_args,
+    arg_type,
+    example_ids,
+    positive_float,
+    positive_int,
+    seed_everything,
+)
 from theory.errors import UserInputError
 
 DEFAULT_OUTPUT = Path("llm-check-results")
 
 
+@arg_type
 def _floats(text: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
@@ -32,6 +40,7 @@ def _floats(text: str) -> list[float]:
     return values
 
 
+@arg_type
 def _positive_floats(text: str) -> list[float]:
     values = _floats(text)
     for v in values:
@@ -40,6 +49,7 @@ def _positive_floats(text: str) -> list[float]:
     return values
 
 
+@arg_type
 def _unit_interval(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:

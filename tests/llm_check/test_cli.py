@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -10,7 +11,6 @@ import sys
 import pytest
 
 from llm_check import cli
-from theory.errors import UserInputError
 
 
 def run_cli(*args: str, cache=None) -> subprocess.CompletedProcess:
@@ -50,9 +50,21 @@ def test_bad_flags_exit_2_in_process(argv, capsys):
     assert len(err) == 1 and err[0].startswith("llm-check: error:")
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["score", "--limit", "0"], "argument --limit: expected an integer >= 1, got 0"),
+    (["score", "--limit", "x"], "argument --limit: expected an integer >= 1, got 'x'"),
+    (["sigma-basin", "--sigmas", "0.1,0"], "argument --sigmas: every sigma must be a finite number > 0, got 0.0"),
+    (["sigma-basin", "--sigmas", "0.1", "--tau", "2"], "argument --tau: expected a number in [0, 1], got 2"),
+    (["distributed", "--stage", "sigma-basin"], "llm-check distributed --stage sigma-basin needs --sigmas"),
+])
+def test_bad_values_say_what_was_expected(argv, message, capsys):
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.strip() == f"llm-check: error: {message}"
+
+
 @pytest.mark.parametrize("text", ["0", "-1e-3", "nan", "inf", "abc"])
 def test_sigma_must_be_positive(text):
-    with pytest.raises(UserInputError):
+    with pytest.raises(argparse.ArgumentTypeError):
         cli.positive_float(text)
 
 
