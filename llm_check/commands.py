@@ -150,14 +150,13 @@ def cmd_edges(args: argparse.Namespace) -> int:
 
 
 def cmd_sigma_basin(args: argparse.Namespace) -> int:
-    from llm_check.quick import _sigma_points
-    from llm_check.runs import sigma_basin_run
+    from llm_check.runs import sigma_basin_run, sigma_points
 
     ctx, caps = load_context(args)
     out = {}
     for cap in caps:
         basin = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n, kind=args.kind, search=args.search)
-        out[cap.name] = {"sigma_basin": basin.sigma_basin.to_dict(), "points": _sigma_points(basin)}
+        out[cap.name] = {"sigma_basin": basin.sigma_basin.to_dict(), "points": sigma_points(basin)}
         e = basin.sigma_basin
         print(f"{cap.name}: sigma_basin {e.estimate:.4g} [{e.lo:.4g}, {e.hi:.4g}] ({e.unit})")
     _write(ctx, f"sigma_basin_{args.kind}", {"sigma_basin": out})

@@ -30,7 +30,7 @@ from landscape.landscape_1d import Landscape1D, landscape_1d
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.smoothing import noise_trials
 from landscape.store import ResultStore, merge_shards
-from llm_check.runs import Capability, RunContext
+from llm_check.runs import Capability, RunContext, sigma_points
 from theory.errors import UserInputError
 
 Job = tuple  # (direction or None, α or σ, example ids or None = the capability's examples)
@@ -62,7 +62,7 @@ def _evaluate_shard(ctx: RunContext, cap: Capability, jobs: Sequence[Job], *, ra
     if ctx.store is None:
         raise UserInputError("a sharded sweep needs an output directory (its result store)")
     path = ctx.store.path
-    ev = ProbeEvaluator(ctx.model, cap.score, example_ids=_ids(cap), store=ResultStore(path, rank=rank),
+    ev = ProbeEvaluator(ctx.model, cap.score, example_ids=cap.id_list, store=ResultStore(path, rank=rank),
                         model_id=ctx.model_id, weight_hash=ctx.weight_hash, theta0=ctx.shared_theta0())
     for spec, alpha, ids in shard(jobs, rank, world_size):
         ev.at(spec, alpha, example_ids=ids)
@@ -73,17 +73,13 @@ def _evaluate_shard(ctx: RunContext, cap: Capability, jobs: Sequence[Job], *, ra
     return path
 
 
-def _ids(cap: Capability) -> list[int] | None:
-    return None if cap.example_ids is None else list(cap.example_ids)
-
-
 def sharded_landscape(ctx: RunContext, cap: Capability, alphas: Sequence[float], *, k: int, rank: int,
                       world_size: int, barrier: Callable[[], None] = lambda: None) -> Landscape1D:
     """Evaluate this rank's jobs into its shard, merge on rank 0, assemble the landscape from the rows."""
     directions = default_directions(k, ctx.seed, ctx.rng)
     path = _evaluate_shard(ctx, cap, job_list(directions, alphas), rank=rank, world_size=world_size,
                            barrier=barrier)
-    return landscape_1d(ctx.model, cap.score, alphas, directions, example_ids=_ids(cap), store=ResultStore(path),
+    return landscape_1d(ctx.model, cap.score, alphas, directions, example_ids=cap.id_list, store=ResultStore(path),
                         model_id=ctx.model_id, weight_hash=ctx.weight_hash, theta0=ctx.shared_theta0())
 
 
@@ -96,11 +92,11 @@ def sharded_sigma_basin(ctx: RunContext, cap: Capability, sigmas: Sequence[float
         raise UserInputError("sigmas must be distinct positive numbers")
     if not 0 <= tau <= 1:
         raise UserInputError(f"tau must lie in [0, 1], got {tau}")
-    pool = _ids(cap) if cap.example_ids is not None else range(cap.score.n_examples)
+    pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
     jobs = sigma_job_list(pool, sigmas, n=n, seed=ctx.seed, kind=kind, rng=ctx.rng)
     path = _evaluate_shard(ctx, cap, jobs, rank=rank, world_size=world_size, barrier=barrier)
     return sigma_basin(ctx.model, cap.score, sigmas, tau=tau, n=n, seed=ctx.seed, mode="pairs", kind=kind,
-                       rng=ctx.rng, confidence=confidence, example_ids=_ids(cap), theta0=ctx.shared_theta0(),
+                       rng=ctx.rng, confidence=confidence, example_ids=cap.id_list, theta0=ctx.shared_theta0(),
                        search="grid", store=ResultStore(path), model_id=ctx.model_id, weight_hash=ctx.weight_hash)
 
 
@@ -111,8 +107,7 @@ def _summary(land: Landscape1D) -> dict:
 
 def _sigma_summary(basin: SigmaBasin) -> dict:
     return {"sigma_basin": basin.sigma_basin.to_dict(), "baseline": basin.baseline, "threshold": basin.threshold,
-            "points": [{"sigma": p.sigma, "p_a": p.p_a.to_dict(), "inside": p.inside, "outside": p.outside}
-                       for p in basin.points], "n_evals": basin.n_evals}
+            "points": sigma_points(basin), "n_evals": basin.n_evals}
 
 
 def _run_stage(ctx: RunContext, cap: Capability, opts: dict, *, rank: int, world_size: int,

@@ -39,6 +39,7 @@ from llm_check.runs import (
     certificate,
     sigma_basin_run,
     sigma_grid,
+    sigma_points,
     worst_case,
     worst_case_direction,
 )
@@ -144,11 +145,6 @@ def _certificate_block(cert) -> dict:
             "radius_unit": "||dtheta||_2", "certified": cert.certified, "mode": cert.mode}
 
 
-def _sigma_points(basin) -> list[dict]:
-    return [{"sigma": p.sigma, "p_a": p.p_a.to_dict(), "inside": p.inside, "outside": p.outside}
-            for p in basin.points]
-
-
 def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig = QuickConfig()) -> dict:
     """Run the quick check (module doc); returns the summary dict (also DIR/summary.json)."""
     if not capabilities:
@@ -182,7 +178,7 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
                 search=config.sigma_search))
             res["sigma_basin"] = basin
             block["sigma_basin"] = basin.sigma_basin.to_dict()
-            block["sigma_basin_points"] = _sigma_points(basin)
+            block["sigma_basin_points"] = sigma_points(basin)
             block["sigma_basin_non_monotone"] = basin.non_monotone
             block["sigma_basin_inside_resolvable"] = basin.inside_resolvable
             if not basin.inside_resolvable:
@@ -264,8 +260,7 @@ def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], conf
     if "go" in config.stages and capabilities:
         kinds[capabilities[0].name] = ("gaussian", "multiplicative")
     for cap in capabilities:
-        ev = ProbeEvaluator(ctx.model, cap.score, example_ids=None if cap.example_ids is None
-                            else list(cap.example_ids), theta0=theta0)
+        ev = ProbeEvaluator(ctx.model, cap.score, example_ids=cap.id_list, theta0=theta0)
         full[cap.name] = clock(ev.baseline)
         probe_full[cap.name] = clock(lambda ev=ev: ev.at(DirectionSpec("gaussian", seed=ctx.seed, rng=ctx.rng),
                                                          config.alpha_start))
@@ -370,9 +365,8 @@ def _cpu_seconds() -> tuple[float, float] | None:
     except (OSError, ValueError):
         return None
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     own = os.times()
-    return (sum(fields) - idle) / tick, own.user + own.system
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK"), own.user + own.system
 
 
 def other_cpu_share(before: tuple[float, float] | None, after: tuple[float, float] | None, wall_s: float,

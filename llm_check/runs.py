@@ -97,14 +97,21 @@ class Capability:
     def n_examples(self) -> int:
         return self.score.n_examples if self.example_ids is None else len(self.example_ids)
 
+    @property
+    def id_list(self) -> list[int] | None:
+        """The example ids as the estimators take them (None = every example)."""
+        return None if self.example_ids is None else list(self.example_ids)
+
 
 def _positive(name: str, value: float) -> None:
     if not (value > 0 and math.isfinite(value)):
         raise UserInputError(f"{name} must be a finite number > 0, got {value}")
 
 
-def _ids(cap: Capability) -> list[int] | None:
-    return None if cap.example_ids is None else list(cap.example_ids)
+def sigma_points(basin: SigmaBasin) -> list[dict]:
+    """The σ-basin's measured points as JSON-ready dicts (σ, p_A estimate, inside, outside)."""
+    return [{"sigma": p.sigma, "p_a": p.p_a.to_dict(), "inside": p.inside, "outside": p.outside}
+            for p in basin.points]
 
 
 def most_case_curves(ctx: RunContext, cap: Capability, alphas: Sequence[float], *, k: int = 8,
@@ -115,7 +122,7 @@ def most_case_curves(ctx: RunContext, cap: Capability, alphas: Sequence[float], 
     for a in alphas:
         if not math.isfinite(a):
             raise UserInputError(f"alphas must be finite, got {a}")
-    return landscape_1d(ctx.model, cap.score, alphas, k=k, seed=ctx.seed, rng=ctx.rng, example_ids=_ids(cap),
+    return landscape_1d(ctx.model, cap.score, alphas, k=k, seed=ctx.seed, rng=ctx.rng, example_ids=cap.id_list,
                         confidence=confidence, theta0=ctx.shared_theta0(), **ctx.store_kw())
 
 
@@ -128,7 +135,7 @@ def basin_edge(ctx: RunContext, cap: Capability, *, k: int = 8, tau: float = 0.0
     if not 0 <= tau <= 1:
         raise UserInputError(f"tau must lie in [0, 1], got {tau}")
     return basin_edges(ctx.model, cap.score, directions, tau=tau, k=k, seed=ctx.seed, rng=ctx.rng,
-                       example_ids=_ids(cap), confidence=confidence, theta0=ctx.shared_theta0(),
+                       example_ids=cap.id_list, confidence=confidence, theta0=ctx.shared_theta0(),
                        **ctx.store_kw(), **search)
 
 
@@ -147,7 +154,7 @@ def sigma_basin_run(ctx: RunContext, cap: Capability, sigmas: Sequence[float], *
     for s in sigmas:
         _positive("sigma", s)
     return sigma_basin(ctx.model, cap.score, sigmas, tau=tau, n=n, seed=ctx.seed, mode=mode, kind=kind,
-                       rng=ctx.rng, confidence=confidence, example_ids=_ids(cap), theta0=ctx.shared_theta0(),
+                       rng=ctx.rng, confidence=confidence, example_ids=cap.id_list, theta0=ctx.shared_theta0(),
                        search=search, **ctx.store_kw())
 
 
@@ -242,7 +249,7 @@ def sft_case(ctx: RunContext, cap: Capability, theta_sft: str | Path | Mapping[s
              alphas: Sequence[float], *, confidence: float = 0.95) -> Landscape1D:
     """1-D landscape along δ = (θ_sft − θ₀)·√d/‖θ_sft − θ₀‖ (θ_sft: safetensors file/dir or state_dict)."""
     spec = DirectionSpec.sft(theta_sft, rng=ctx.rng)
-    return landscape_1d(ctx.model, cap.score, alphas, [spec], example_ids=_ids(cap), confidence=confidence,
+    return landscape_1d(ctx.model, cap.score, alphas, [spec], example_ids=cap.id_list, confidence=confidence,
                         theta0=ctx.shared_theta0(), **ctx.store_kw())
 
 
@@ -252,7 +259,7 @@ def certificate(ctx: RunContext, cap: Capability, sigma: float, *, n: int = 200,
     certified radius σ(Φ⁻¹(p_lower) − Φ⁻¹(q)) in ‖Δθ‖₂ (q default: chance)."""
     _positive("sigma", sigma)
     return certify(ctx.model, cap.score, sigma, n=n, seed=ctx.seed, q=q, confidence=confidence, mode=mode,
-                   rng=ctx.rng, example_ids=_ids(cap), theta0=ctx.shared_theta0(), **ctx.store_kw())
+                   rng=ctx.rng, example_ids=cap.id_list, theta0=ctx.shared_theta0(), **ctx.store_kw())
 
 
 def finetuned_certificate(ctx: RunContext, cap: Capability, finetuned: torch.nn.Module, sigma: float, *,
@@ -262,7 +269,7 @@ def finetuned_certificate(ctx: RunContext, cap: Capability, finetuned: torch.nn.
     """Certificate at θ₀, then the guarantee at ‖θ_ft − θ₀‖ vs the smoothed score measured at θ_ft."""
     cert = certificate(ctx, cap, sigma, n=n, q=q, confidence=confidence)
     return check_displacement(ctx.model, finetuned, cap.score, cert, confidence=confidence,
-                              example_ids=_ids(cap), store=ctx.store, model_id=finetuned_id,
+                              example_ids=cap.id_list, store=ctx.store, model_id=finetuned_id,
                               weight_hash=finetuned_hash)
 
 
@@ -298,7 +305,7 @@ def input_robustness(ctx: RunContext, cap: Capability, sigma_emb: float, paramet
     _positive("sigma_emb", sigma_emb)
     embedding = ctx.model.get_input_embeddings()
     certs = input_embedding_certificates(ctx.model, cap.score, embedding, sigma_emb, n=n, seed=ctx.seed,
-                                         confidence=confidence, example_ids=_ids(cap), **ctx.store_kw())
+                                         confidence=confidence, example_ids=cap.id_list, **ctx.store_kw())
     ex = certs.examples[0].example_id if example_id is None else int(example_id)
     task = getattr(cap.score, "task", None)
     if task is None or not hasattr(task.examples[ex], "query"):
