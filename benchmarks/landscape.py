@@ -1,4 +1,4 @@
-"""Benchmarks of the perturbation engine (issue 3, item 10), measured side by side on CPU.
+"""Benchmarks of the perturbation engine against plain evaluation, measured side by side on CPU.
 
 Models: an MLP and a small causal transformer LM (>= 100 MB of float32 parameters).
 (a) overhead = perturbed evaluation / plain evaluation, the median over repeats of adjacent pairs; the

@@ -1,4 +1,4 @@
-"""Benchmarks for llm_check (issue 5): perturbed evaluation vs plain Hugging Face evaluation of a Llama.
+"""Benchmarks for llm_check: perturbed evaluation vs plain Hugging Face evaluation of a Llama.
 
 The model is built from a config (no weights travel): "tiny" (CPU smoke test), "smollm2" (the
 SmolLM2-135M-Instruct shape, 134.5 M parameters, tied embeddings) or "1b" (TinyLlama-1.1B shape). The

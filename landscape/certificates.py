@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from landscape.context import ProbeContext
 from landscape.evaluate import ProbeEvaluator
 from landscape.hashing import canonical_name
+from landscape.kinds import kind as direction_kind
 from landscape.scores import Score
 from landscape.smoothing import draw_noise, noise_spec, smoothed_estimate
-from landscape.store import ResultStore
-from landscape.theta0 import Theta0
 from theory.bounds import certified_lower_bound, certified_radius, lipschitz_lower_bound
 from theory.errors import UserInputError
 from theory.estimate import Estimate
@@ -32,8 +32,9 @@ from theory.verdict import Region, verdict
 
 
 def require_isotropic(kind: str, param_filter=None) -> None:
-    """UserInputError unless the noise is raw Gaussian over all parameters."""
-    if kind != "gaussian" or not noise_spec(kind, 0, param_filter).is_isotropic:
+    """UserInputError unless the noise is of an isotropic kind (the registry's raw Gaussian) over all
+    parameters."""
+    if not direction_kind(kind).isotropic or not noise_spec(kind, 0, param_filter).is_isotropic:
         raise UserInputError(f"certificates need isotropic Gaussian noise over all parameters; got kind={kind!r}"
                              f"{'' if param_filter is None else ' with a parameter filter'}")
 
@@ -67,21 +68,21 @@ class Certificate:
         return lipschitz_lower_bound(self.p_lower, distance, self.sigma)
 
 
-def certify(model: torch.nn.Module, score: Score, sigma: float, *, n: int = 200, seed: int = 0,
-            q: float | None = None, confidence: float = 0.99, mode: str = "pairs", bound: str = "auto",
-            kind: str = "gaussian", param_filter=None, rng: str = "cpu", example_ids: Sequence[int] | None = None,
-            store: ResultStore | None = None, model_id: str = "model",
-            weight_hash: str | None = None, theta0: Theta0 | None = None) -> Certificate:
-    """Estimate p_A at σ (per coordinate) from n draws and certify a radius for the floor q."""
+def certify(model: torch.nn.Module, score: Score, sigma: float, ctx: ProbeContext | None = None, *,
+            n: int = 200, q: float | None = None, confidence: float = 0.99, mode: str = "pairs",
+            bound: str = "auto", kind: str = "gaussian", param_filter=None) -> Certificate:
+    """Estimate p_A at σ (per coordinate) from n draws (noise seeds from ctx.seed) and certify a radius in
+    ‖Δθ‖₂ for the floor q."""
     require_isotropic(kind, param_filter)
     start = time.perf_counter()
+    ctx = ProbeContext() if ctx is None else ctx
+    seed, rng = ctx.seed, ctx.rng
     floor = float(score.chance if q is None else q)
     if not 0 <= floor <= 1 or math.isnan(floor):
         raise UserInputError(f"q must lie in [0, 1] (default: the score's chance rate), got {floor}")
-    ev = ProbeEvaluator(model, score, example_ids=example_ids, store=store, model_id=model_id,
-                        weight_hash=weight_hash, theta0=theta0)
+    ev = ProbeEvaluator(model, score, ctx)
     ev.announce("certificate p_A", n, 1)
-    draws = draw_noise(ev, sigma, n, seed, mode=mode, kind=kind, param_filter=param_filter, rng=rng)
+    draws = draw_noise(ev, sigma, n, mode=mode, kind=kind, param_filter=param_filter)
     p_a = smoothed_estimate(draws.values, confidence, sided="lower", bound=bound, rounding_seed=seed)
     certified = p_a.lo >= floor
     radius = float(certified_radius(p_a.lo, floor, sigma)) if certified else 0.0
@@ -141,19 +142,20 @@ class DisplacementCheck:
 
 
 def check_displacement(model: torch.nn.Module, finetuned: torch.nn.Module, score: Score,
-                       certificate: Certificate, *, n: int | None = None, seed: int = 1,
-                       confidence: float = 0.99, mode: str | None = None,
-                       example_ids: Sequence[int] | None = None, store: ResultStore | None = None,
-                       model_id: str = "finetuned", weight_hash: str | None = None) -> DisplacementCheck:
-    """Compare the guarantee at ‖θ_ft − θ₀‖ with the smoothed score measured at θ_ft (same σ)."""
+                       certificate: Certificate, ctx: ProbeContext | None = None, *, n: int | None = None,
+                       confidence: float = 0.99, mode: str | None = None) -> DisplacementCheck:
+    """Compare the guarantee at ‖θ_ft − θ₀‖ with the smoothed score measured at θ_ft (same σ and noise
+    backend as the certificate). `ctx` is the fine-tuned model's context; its seed should differ from the
+    certificate's (default context: model id "finetuned", seed 1), so the check uses fresh noise."""
     start = time.perf_counter()
+    ctx = ProbeContext(model_id="finetuned", seed=1) if ctx is None else ctx
+    ctx = ctx.replace(rng=certificate.rng)
+    seed = ctx.seed
     distance = parameter_distance(model, finetuned)
-    ev = ProbeEvaluator(finetuned, score, example_ids=example_ids, store=store, model_id=model_id,
-                        weight_hash=weight_hash)
+    ev = ProbeEvaluator(finetuned, score, ctx)
     n_draws = certificate.p_a.n if n is None else n
     ev.announce("smoothed score at the displaced weights", n_draws, 1)
-    draws = draw_noise(ev, certificate.sigma, n_draws, seed, mode=mode or certificate.mode,
-                       rng=certificate.rng)
+    draws = draw_noise(ev, certificate.sigma, n_draws, mode=mode or certificate.mode)
     measured = smoothed_estimate(draws.values, confidence, sided="two", rounding_seed=seed)
     guaranteed = float(certificate.guaranteed_score(distance))
     return DisplacementCheck(displacement_norm=distance, guaranteed=guaranteed,

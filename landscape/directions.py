@@ -1,21 +1,15 @@
 """Directions δ as seeded specs, materialised per tensor (in fixed-size chunks) on demand.
 
-Kinds (θ₀ the parameters, z_t ~ N(0, I) drawn per tensor t, d = number of selected coordinates):
-  gaussian        δ_t = z_t (default; raw, all parameters: α is σ per coordinate, ‖αδ‖ ≈ α√d)
-  layer           δ_t = z_t·‖θ₀_t‖/‖z_t‖, norm-layer parameters excluded (Peng et al. 2024)
-  filter          per output filter i (dim 0): δ_ti = z_ti·‖θ₀_ti‖/‖z_ti‖; 1-D tensors excluded (Li et al. 2018)
-  multiplicative  δ_t = θ₀_t ⊙ z_t (invariant to rescaling symmetries)
-  sft             δ = (θ_sft − θ₀)·√d/‖θ_sft − θ₀‖ (θ_sft from a safetensors file/dir or a state_dict)
-  tensor, worst   a stored direction (data, not a seed), read per tensor; key holds its content hash
-  combination     Σ c_i δ_i of other specs (2-D planes)
-Noise: torch.randn float32 in chunks of CHUNK elements from one generator per tensor, seeded by
+The kinds of direction (raw Gaussian, layer- and filter-normalised, multiplicative, SFT, stored and
+worst-case, combinations) live in the registry landscape.kinds, one module each, with their unit and
+whether they are isotropic. θ₀ the parameters, z_t ~ N(0, I) drawn per tensor t, d = number of selected
+coordinates. Noise: torch.randn float32 in chunks of CHUNK elements from one generator per tensor, seeded by
 landscape.hashing.tensor_seed(seed, canonical name); on the CPU generator ("cpu", device-independent) or
 on the parameter's own CUDA device ("cuda"). Both backends and the torch version are part of the key.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -24,14 +18,14 @@ from typing import Any
 
 import torch
 
-from landscape.hashing import canonical_name, tensor_seed
-from landscape.tensorfile import TensorSource, content_hash
+from landscape.hashing import canonical_name
+from landscape.kinds import KINDS, kind
+from landscape.kinds.base import CHUNK, RNG_BACKENDS, DirectionKind, chunk_bounds, compute_dtype, noise_chunks
+from landscape.tensorfile import content_hash
 from theory.errors import UserInputError
 
-CHUNK = 1 << 21
-KINDS = ("gaussian", "layer", "filter", "multiplicative", "sft", "worst", "tensor", "combination")
-RNG_BACKENDS = ("cpu", "cuda")
-_STORED = ("sft", "worst", "tensor")
+__all__ = ["CHUNK", "KINDS", "RNG_BACKENDS", "BoundDirection", "DirectionSpec", "bind", "chunk_bounds",
+           "compute_dtype", "noise_chunks"]
 
 
 def _freeze(value: Any) -> Any:
@@ -60,8 +54,7 @@ class DirectionSpec:
     tensors: Mapping[str, torch.Tensor] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise UserInputError(f"direction kind must be one of {KINDS}, got {self.kind!r}")
+        kind(self.kind)
         if self.rng not in RNG_BACKENDS:
             raise UserInputError(f"direction rng must be one of {RNG_BACKENDS}, got {self.rng!r}")
         if isinstance(self.param_filter, str):
@@ -73,7 +66,7 @@ class DirectionSpec:
         object.__setattr__(self, "seed", int(self.seed))
         if self.source is not None:
             object.__setattr__(self, "source", str(self.source))
-        if self.kind in _STORED:
+        if self.definition.stored:
             if self.source is None and self.tensors is None:
                 raise UserInputError(f"direction kind {self.kind!r} needs a source path or tensors")
             if self.content_hash is None:
@@ -100,9 +93,14 @@ class DirectionSpec:
         return cls(kind, source=str(direction), **kw)
 
     @property
+    def definition(self) -> DirectionKind:
+        """This spec's entry in the direction-kind registry."""
+        return kind(self.kind)
+
+    @property
     def is_isotropic(self) -> bool:
-        """True only for raw Gaussian noise over all parameters (what certificates and σ-basins need)."""
-        return self.kind == "gaussian" and self.param_filter is None
+        """True only for an isotropic kind over all parameters (what certificates need)."""
+        return self.definition.isotropic and self.param_filter is None
 
     def to_key(self) -> dict[str, Any]:
         """Stable JSON-able identity of the direction (no paths for stored kinds: their content hash)."""
@@ -110,9 +108,9 @@ class DirectionSpec:
             "kind": self.kind, "param_filter": None if self.param_filter is None else list(self.param_filter),
             "torch": self.torch_version,
         }
-        if self.kind in ("gaussian", "layer", "filter", "multiplicative"):
+        if self.definition.seeded:
             key.update(seed=self.seed, rng=self.rng, noise=f"randn float32 chunk={CHUNK}")
-        if self.kind in _STORED:
+        if self.definition.stored:
             key["content_hash"] = self.content_hash
         if self.meta:
             key["meta"] = {k: _thaw(v) for k, v in self.meta}
@@ -129,22 +127,15 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-def _norm_module_param_ids(model: torch.nn.Module) -> set[int]:
-    ids: set[int] = set()
-    for module in model.modules():
-        if "norm" in type(module).__name__.lower():
-            ids.update(id(p) for p in module.parameters(recurse=False))
-    return ids
-
-
 def _selected(spec: DirectionSpec, model: torch.nn.Module) -> list[tuple[str, torch.nn.Parameter]]:
-    excluded = _norm_module_param_ids(model) if spec.kind == "layer" else set()
+    selects = spec.definition.selects
+    allowed = selects(model) if selects is not None else (lambda p: True)
     out = []
     for name, p in model.named_parameters():
         canon = canonical_name(name)
         if spec.param_filter is not None and not any(fnmatchcase(canon, pat) for pat in spec.param_filter):
             continue
-        if id(p) in excluded or (spec.kind == "filter" and p.dim() < 2):
+        if not allowed(p):
             continue
         if p.is_meta:
             raise UserInputError(f"parameter {name!r} is on the meta device (offloaded); cannot perturb it")
@@ -152,27 +143,6 @@ def _selected(spec: DirectionSpec, model: torch.nn.Module) -> list[tuple[str, to
     if not out:
         raise UserInputError(f"direction {spec.kind!r} selects no parameters (param_filter={spec.param_filter})")
     return out
-
-
-def compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    """Arithmetic dtype for θ₀ + αδ: float64 for float64 parameters, else float32."""
-    return torch.float64 if dtype == torch.float64 else torch.float32
-
-
-def chunk_bounds(numel: int) -> list[tuple[int, int]]:
-    """Flat index ranges [start, end) of the fixed-size chunks a tensor's noise is drawn in."""
-    return [(s, min(s + CHUNK, numel)) for s in range(0, numel, CHUNK)]
-
-
-def noise_chunks(seed: int, name: str, numel: int, device: torch.device, rng: str = "cpu") -> Iterator[torch.Tensor]:
-    """z_t ~ N(0, I) for one tensor as float32 chunks on `device` (generator per tensor, see module doc)."""
-    gen_device = torch.device("cpu") if rng == "cpu" else device
-    if rng == "cuda" and gen_device.type != "cuda":
-        raise UserInputError(f"rng='cuda' needs parameters on a CUDA device, {name!r} is on {device}")
-    gen = torch.Generator(device=gen_device)
-    gen.manual_seed(tensor_seed(seed, name))
-    for s, e in chunk_bounds(numel):
-        yield torch.randn(e - s, generator=gen, dtype=torch.float32, device=gen_device).to(device)
 
 
 class BoundDirection:
@@ -187,77 +157,19 @@ class BoundDirection:
     def __init__(self, spec: DirectionSpec, model: torch.nn.Module):
         self.spec = spec
         self.key = spec.to_key()
-        if spec.kind == "combination":
-            self._parts = [(c, bind(s, model)) for c, s in spec.terms]
-            seen: dict[str, torch.nn.Parameter] = {}
-            for _, part in self._parts:
-                seen.update(part.params)
-            self.params = sorted(seen.items())
-        else:
-            self.params = _selected(spec, model)
+        self.params = [] if spec.kind == "combination" else _selected(spec, model)
+        self._prepare_and_count(model)
+
+    def _prepare_and_count(self, model: torch.nn.Module) -> None:
+        definition = self.spec.definition
+        self.d = sum(p.numel() for _, p in self.params)
+        if definition.prepare is not None:  # may set params (combination) and read statistics (SFT norm)
+            definition.prepare(self, model)
         self.names = [n for n, _ in self.params]
         self.d = sum(p.numel() for _, p in self.params)
-        self._source = None
-        self._scale = 1.0
-        if spec.kind in _STORED:
-            self._source = TensorSource(spec.tensors if spec.tensors is not None else spec.source)
-            for name, p in self.params:
-                if name not in self._source:
-                    raise UserInputError(f"direction source lacks parameter {name!r}")
-                if tuple(self._source.get(name).shape) != tuple(p.shape):
-                    raise UserInputError(f"direction source shape mismatch for {name!r}")
-        if spec.kind == "sft":
-            sq = sum(float(self._sft_diff(n, p).double().square().sum()) for n, p in self.params)
-            if sq == 0.0:
-                raise UserInputError("SFT direction: θ_sft equals θ₀ on the selected parameters")
-            self._scale = math.sqrt(self.d) / math.sqrt(sq)
-
-    def _sft_diff(self, name: str, p: torch.Tensor) -> torch.Tensor:
-        cd = compute_dtype(p.dtype)
-        return self._source.get(name).to(p.device, cd) - p.detach().to(cd)
 
     def chunks(self, name: str, param: torch.Tensor) -> Iterator[torch.Tensor]:
-        spec, numel, dev = self.spec, param.numel(), param.device
-        cd = compute_dtype(param.dtype)
-        flat = param.detach().reshape(-1)
-        if spec.kind == "combination":
-            gens = [(c, part.chunks(name, param) if name in part.names else None) for c, part in self._parts]
-            for s, e in chunk_bounds(numel):
-                acc = torch.zeros(e - s, dtype=cd, device=dev)
-                for c, g in gens:
-                    if g is not None:
-                        acc.add_(next(g), alpha=c)
-                yield acc
-            return
-        if spec.kind in _STORED:
-            stored = self._source.get(name).reshape(-1)
-            for s, e in chunk_bounds(numel):
-                part = stored[s:e].to(dev, cd, copy=True)
-                if spec.kind == "sft":
-                    part = (part - flat[s:e].to(cd)).mul_(self._scale)
-                yield part
-            return
-        z = lambda: noise_chunks(spec.seed, name, numel, dev, spec.rng)  # noqa: E731
-        if spec.kind == "gaussian":
-            for c in z():
-                yield c.to(cd)
-        elif spec.kind == "multiplicative":
-            for (s, e), c in zip(chunk_bounds(numel), z()):
-                yield flat[s:e].to(cd) * c
-        elif spec.kind == "layer":
-            zsq = sum(float(c.double().square().sum()) for c in z())
-            scale = float(torch.linalg.vector_norm(flat.to(torch.float64))) / math.sqrt(zsq) if zsq > 0 else 0.0
-            for c in z():
-                yield c.to(cd).mul_(scale)
-        elif spec.kind == "filter":
-            rows, row_len = param.shape[0], numel // param.shape[0]
-            zsq = torch.zeros(rows, dtype=torch.float64, device=dev)
-            for (s, e), c in zip(chunk_bounds(numel), z()):
-                zsq.index_add_(0, torch.arange(s, e, device=dev) // row_len, c.double().square())
-            tnorm = torch.linalg.vector_norm(flat.to(torch.float64).reshape(rows, row_len), dim=1)
-            factor = torch.where(zsq > 0, tnorm / zsq.sqrt(), torch.zeros_like(tnorm)).to(cd)
-            for (s, e), c in zip(chunk_bounds(numel), z()):
-                yield c.to(cd) * factor[torch.arange(s, e, device=dev) // row_len]
+        return self.spec.definition.chunks(self, name, param)
 
     def delta(self, name: str, param: torch.Tensor) -> torch.Tensor:
         """The whole δ_t (compute dtype, shaped like `param`); for tests and small tensors."""
@@ -287,5 +199,5 @@ def bind(direction: DirectionSpec | BoundDirection, model: torch.nn.Module) -> B
     if isinstance(direction, BoundDirection):
         return direction
     if not isinstance(direction, DirectionSpec):
-        raise UserInputError(f"direction must be a DirectionSpec, got {type(direction).__name__}")
+        raise TypeError(f"direction must be a DirectionSpec, got {type(direction).__name__}")
     return BoundDirection(direction, model)

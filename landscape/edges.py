@@ -15,12 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from landscape.context import ProbeContext
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator, default_directions
 from landscape.progress import progress
 from landscape.scores import Score, higher_is_better
-from landscape.store import ResultStore
-from landscape.theta0 import Theta0
 from theory.errors import UserInputError
 from theory.estimate import Estimate
 from theory.stats import median_interval
@@ -143,18 +142,17 @@ class BasinEdges:
     wall_time_s: float
 
 
-def basin_edges(model, score: Score, directions: Sequence[DirectionSpec] | None = None, *, tau: float = 0.0,
-                k: int = 8, seed: int = 0, rng: str = "cpu", example_ids: Sequence[int] | None = None,
+def basin_edges(model, score: Score, ctx: ProbeContext | None = None, *,
+                directions: Sequence[DirectionSpec] | None = None, tau: float = 0.0, k: int = 8,
                 alpha_start: float = 1e-3, alpha_min: float = 1e-7, alpha_max: float = 1.0,
                 growth: float = 4.0, rel_precision: float = 0.05, n_checks: int = 5,
-                check_span: float = 100.0, confidence: float = 0.95, store: ResultStore | None = None,
-                model_id: str = "model", weight_hash: str | None = None,
-                theta0: Theta0 | None = None) -> BasinEdges:
-    """Edge per direction (default: K raw Gaussian directions with seeds seed..seed+K−1), both signs."""
+                check_span: float = 100.0, confidence: float = 0.95) -> BasinEdges:
+    """Edge per direction (default: K raw Gaussian directions with seeds ctx.seed..ctx.seed+K−1, on
+    ctx.rng), both signs, on ctx's examples, rows through ctx's store."""
     start = time.perf_counter()
-    specs = list(directions) if directions is not None else default_directions(k, seed, rng)
-    ev = ProbeEvaluator(model, score, example_ids=example_ids, store=store, model_id=model_id,
-                        weight_hash=weight_hash, theta0=theta0)
+    ctx = ProbeContext() if ctx is None else ctx
+    specs = list(directions) if directions is not None else default_directions(k, ctx.seed, ctx.rng)
+    ev = ProbeEvaluator(model, score, ctx)
     baseline = ev.baseline().value
     hib = higher_is_better(score)
     opts = dict(higher_is_better=hib, alpha_start=alpha_start, alpha_min=alpha_min, alpha_max=alpha_max,

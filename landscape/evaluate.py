@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from landscape.context import ProbeContext
 from landscape.directions import BoundDirection, DirectionSpec, bind
 from landscape.hashing import weight_hash as hash_weights
 from landscape.perturb import perturbed
 from landscape.progress import announce_cost
 from landscape.scores import Score, ScoreResult
-from landscape.store import ResultStore, canonical_json, row_key
+from landscape.store import canonical_json, row_key
 from landscape.theta0 import Theta0
 
 
@@ -56,26 +57,32 @@ class ProbeValue:
 
 
 class ProbeEvaluator:
-    """Evaluates `score` on `model` at θ₀ + α·δ (θ₀ restored bitwise after each probe) through a store.
+    """Evaluates `score` on `model` at θ₀ + α·δ (θ₀ restored bitwise after each probe) through the
+    context's store, on the context's examples.
 
-    One θ₀ copy (landscape.theta0.Theta0, host RAM unless one with a safetensors snapshot is passed) is
-    made at the first perturbed probe and reused for the whole sweep.
+    The context's θ₀ holder makes one θ₀ copy (landscape.theta0.Theta0, host RAM unless the holder names a
+    safetensors snapshot) at the first perturbed probe; every sweep over this model reuses it.
     """
 
-    def __init__(self, model: torch.nn.Module, score: Score, *, example_ids: Sequence[int] | None = None,
-                 store: ResultStore | None = None, model_id: str = "model", weight_hash: str | None = None,
-                 theta0: Theta0 | None = None):
+    def __init__(self, model: torch.nn.Module, score: Score, ctx: ProbeContext | None = None):
+        ctx = ProbeContext() if ctx is None else ctx
+        ctx.theta0.check(model)
         self.model = model
-        self.theta0 = theta0
         self.score = score
-        self.example_ids = None if example_ids is None else [int(i) for i in example_ids]
-        self.store = store
-        self.model_id = model_id
-        self.weight_hash = weight_hash if weight_hash is not None or store is None else hash_weights(model)
+        self.ctx = ctx
+        self.example_ids = None if ctx.example_ids is None else list(ctx.example_ids)
+        self.store = ctx.store
+        self.model_id = ctx.model_id
+        self.weight_hash = (ctx.weight_hash if ctx.weight_hash is not None or ctx.store is None
+                            else hash_weights(model))
         self.n_evals = 0
         self.eval_seconds = 0.0
         self._baseline: ProbeValue | None = None
         self._bound: tuple[str, BoundDirection] | None = None
+
+    @property
+    def theta0(self) -> Theta0:
+        return self.ctx.theta0.get(self.model)
 
     def announce(self, label: str, points: int, directions: int) -> None:
         """Print the cost estimate: points × directions × seconds of one evaluation (timed on S(θ₀))."""
@@ -97,8 +104,6 @@ class ProbeEvaluator:
         """Score at θ₀ + α·δ (θ₀ itself when direction is None or α = 0), through the store."""
         if direction is None or alpha == 0.0:
             return self.under(None, 0.0, nullcontext, example_ids)
-        if self.theta0 is None:
-            self.theta0 = Theta0(self.model)
         key = direction.to_key()
         return self.under(key, alpha, lambda: perturbed(self.model, self._bind(direction, key), float(alpha),
                                                         theta0=self.theta0), example_ids)

@@ -31,7 +31,7 @@ import torch
 from landscape.directions import DirectionSpec
 from landscape.evaluate import derive_seed
 from landscape.perturb import ProbeInfo, perturbed
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 
 
 class GaussianAugmentedOptimizer:
@@ -57,7 +57,7 @@ class GaussianAugmentedOptimizer:
     def noisy(self) -> Iterator[ProbeInfo]:
         """Parameters are θ + ε inside (fresh ε per call); θ restored bitwise on exit, also on errors."""
         if self._inside:
-            raise UserInputError("GO noisy() contexts cannot be nested")
+            raise InternalError("GO noisy() contexts cannot be nested")
         spec = DirectionSpec("gaussian", seed=derive_seed(self.seed, "go", self.draws), rng=self.rng)
         self.draws += 1
         self._inside = True
@@ -71,7 +71,7 @@ class GaussianAugmentedOptimizer:
         """Apply the accumulated gradient to the clean θ; with a closure, evaluate it (forward + backward)
         at θ + ε first."""
         if self._inside:
-            raise UserInputError("GO step() inside noisy(): it would update the noisy weights")
+            raise InternalError("GO step() inside noisy(): it would update the noisy weights")
         loss = None
         if closure is not None:
             with torch.enable_grad(), self.noisy():
@@ -85,7 +85,7 @@ class GaussianAugmentedOptimizer:
     def state_dict(self) -> dict[str, Any]:
         """Base optimizer state (computed at clean weights) and the GO noise counter."""
         if self._inside:
-            raise UserInputError("GO state_dict() inside noisy(): checkpoints must hold clean weights")
+            raise InternalError("GO state_dict() inside noisy(): checkpoints must hold clean weights")
         return {"base": self.base.state_dict(),
                 "go": {"sigma_train": self.sigma_train, "seed": self.seed, "draws": self.draws, "rng": self.rng}}
 

@@ -28,11 +28,11 @@ import numpy as np
 import torch
 
 from landscape.certificates import Certificate
+from landscape.context import ProbeContext
 from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.progress import progress
 from landscape.scores import Score
 from landscape.smoothing import smoothed_estimate
-from landscape.store import ResultStore
 from theory.bounds import (
     certified_lower_bound,
     certified_radius,
@@ -103,19 +103,19 @@ class InputCertificates:
 
 
 def input_embedding_certificates(model: torch.nn.Module, score: Score, embedding: torch.nn.Module,
-                                 sigma_emb: float, *, n: int = 200, seed: int = 0, q: float | None = None,
-                                 confidence: float = 0.99, example_ids: Sequence[int] | None = None,
-                                 store: ResultStore | None = None, model_id: str = "model",
-                                 weight_hash: str | None = None) -> InputCertificates:
-    """RIGOROUS certificate: n noise draws on `embedding`'s output, every example scored under each draw."""
+                                 sigma_emb: float, ctx: ProbeContext | None = None, *, n: int = 200,
+                                 q: float | None = None, confidence: float = 0.99) -> InputCertificates:
+    """RIGOROUS certificate: n noise draws (seeds from ctx.seed) on `embedding`'s output, every example of
+    ctx scored under each draw."""
     start = time.perf_counter()
+    ctx = ProbeContext() if ctx is None else ctx
+    seed = ctx.seed
     floor = float(score.chance if q is None else q)
     if not 0 <= floor <= 1:
         raise UserInputError(f"q must lie in [0, 1] (default: the score's chance rate), got {floor}")
     if n < 1:
         raise UserInputError(f"n must be >= 1, got {n}")
-    ev = ProbeEvaluator(model, score, example_ids=example_ids, store=store, model_id=model_id,
-                        weight_hash=weight_hash)
+    ev = ProbeEvaluator(model, score, ctx)
     ev.announce("input-embedding smoothing", n, 1)
     seeds = tuple(derive_seed(seed, "embedding-noise", j) for j in range(n))
     where = next((name for name, m in model.named_modules() if m is embedding), type(embedding).__name__)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landscape.context import ProbeContext
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator, default_directions
 from landscape.progress import progress
 from landscape.scores import Score
-from landscape.store import ResultStore
-from landscape.theta0 import Theta0
 from theory.errors import UserInputError
 from theory.estimate import Estimate
 from theory.stats import median_interval, proportion_estimate
@@ -64,20 +63,21 @@ class Landscape1D:
         return np.array([c.values for c in self.curves])
 
 
-def landscape_1d(model, score: Score, alphas: Sequence[float], directions: Sequence[DirectionSpec] | None = None,
-                 *, k: int = 8, seed: int = 0, rng: str = "cpu", example_ids: Sequence[int] | None = None,
-                 confidence: float = 0.95, store: ResultStore | None = None, model_id: str = "model",
-                 weight_hash: str | None = None, theta0: Theta0 | None = None) -> Landscape1D:
-    """Evaluate every direction at every α (0 added if absent; sorted). Default: K raw Gaussian directions."""
+def landscape_1d(model, score: Score, alphas: Sequence[float], ctx: ProbeContext | None = None, *,
+                 directions: Sequence[DirectionSpec] | None = None, k: int = 8,
+                 confidence: float = 0.95) -> Landscape1D:
+    """Evaluate every direction at every α (0 added if absent; sorted). Default: K raw Gaussian directions
+    seeded from ctx.seed."""
     start = time.perf_counter()
+    ctx = ProbeContext() if ctx is None else ctx
+    seed, rng = ctx.seed, ctx.rng
     grid = sorted({float(a) for a in alphas} | {0.0})
     if len(grid) < 2:
         raise UserInputError("alphas must contain at least one non-zero value")
     specs = list(directions) if directions is not None else default_directions(k, seed, rng)
     if not specs:
         raise UserInputError("at least one direction is needed")
-    ev = ProbeEvaluator(model, score, example_ids=example_ids, store=store, model_id=model_id,
-                        weight_hash=weight_hash, theta0=theta0)
+    ev = ProbeEvaluator(model, score, ctx)
     baseline = ev.baseline().value
     ev.announce("1-D landscape", len(grid) - 1, len(specs))
     curves = []

@@ -3,7 +3,7 @@
 θ₀ + α·δ is computed in float32 (float64 for float64 parameters) chunk by chunk and cast once to the
 parameter dtype; each probe starts from θ₀ (no accumulation along a grid). On exit (normal, exception,
 KeyboardInterrupt) the parameters are copied back from the single θ₀ copy (see landscape.theta0).
-Memory: that copy plus chunk-sized temporaries (landscape.directions.CHUNK elements); no stored directions.
+Memory: that copy plus chunk-sized temporaries (landscape.kinds.base.CHUNK elements); no stored directions.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 
 from landscape.directions import BoundDirection, DirectionSpec, bind, chunk_bounds, compute_dtype
 from landscape.theta0 import Theta0
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 
 DROPPED_WARN = 0.5
 # Intra-op threads while writing/restoring CPU parameters: these are many short memory-bound passes that
@@ -30,7 +30,6 @@ CPU_PROBE_THREADS: int | None = 1
 # Instead, noise directions are written one tensor per worker thread (each tensor has its own generator,
 # so the bits do not depend on the schedule): up to torch's intra-op thread count, at most this many.
 CPU_PROBE_WORKERS_MAX = 4
-_PARALLEL_KINDS = ("gaussian", "multiplicative", "layer", "filter")
 _CACHE_SIZE = 8
 _bound_cache: dict[tuple[int, DirectionSpec], tuple[weakref.ref, BoundDirection, tuple]] = {}
 
@@ -74,6 +73,12 @@ class ProbeInfo:
     wall_s: float
 
 
+def _squared_norm(x: torch.Tensor) -> torch.Tensor:
+    """Σ x² accumulated in float64 by ATen's own reduction: its order is fixed by the length alone (BLAS dot
+    products may depend on the buffer's alignment, so reruns differed in the last bits)."""
+    return torch.sum(x * x, dtype=torch.float64)
+
+
 @torch.no_grad()  # grad mode is per thread: the workers need their own no_grad
 def _apply_tensor(bound: BoundDirection, name: str, p: torch.Tensor, alpha: float,
                   noise_never_zero: bool) -> tuple[list, list, list, list]:
@@ -85,14 +90,14 @@ def _apply_tensor(bound: BoundDirection, name: str, p: torch.Tensor, alpha: floa
     for (s, e), step in zip(chunk_bounds(flat.numel()), bound.chunks(name, p)):
         # temporaries: step (reused for the applied difference) and new (+ the cast for non-float32)
         step.mul_(alpha)
-        want.append(torch.dot(step, step).double())
+        want.append(_squared_norm(step))
         if not noise_never_zero:
             zero_step.append(step.numel() - torch.count_nonzero(step))
         old = flat[s:e]
         new = old.to(cd) + step
         cast = new.to(p.dtype)
         diff = step.copy_(cast).sub_(old)
-        eff.append(torch.dot(diff, diff).double())
+        eff.append(_squared_norm(diff))
         nonzero_diff.append(torch.count_nonzero(diff))
         old.copy_(cast)
     if work is not p:
@@ -103,7 +108,7 @@ def _apply_tensor(bound: BoundDirection, name: str, p: torch.Tensor, alpha: floa
 @torch.no_grad()
 def _apply(bound: BoundDirection, alpha: float, workers: int = 1) -> ProbeInfo:
     t0 = time.perf_counter()
-    noise_never_zero = bound.spec.kind in ("gaussian", "layer")  # randn is exactly 0 with prob. ~0
+    noise_never_zero = bound.spec.definition.never_zero
     if workers > 1 and len(bound.params) > 1:
         pool = ThreadPoolExecutor(max_workers=workers)
         try:  # largest tensors first for balance; partial sums are combined in parameter order below
@@ -140,7 +145,7 @@ def probe_threads(bound: BoundDirection) -> Iterator[int]:
     on_cpu = any(p.device.type == "cpu" for _, p in bound.params)
     change = CPU_PROBE_THREADS is not None and before != CPU_PROBE_THREADS and on_cpu
     workers = 1
-    if on_cpu and bound.spec.kind in _PARALLEL_KINDS and all(p.device.type == "cpu" for _, p in bound.params):
+    if on_cpu and bound.spec.definition.parallel and all(p.device.type == "cpu" for _, p in bound.params):
         workers = max(1, min(before, CPU_PROBE_WORKERS_MAX))
     if change:
         torch.set_num_threads(CPU_PROBE_THREADS)
@@ -166,7 +171,7 @@ def perturbed(model: torch.nn.Module, direction: DirectionSpec | BoundDirection,
     if theta0 is None:
         theta0 = Theta0(model, names=bound.names)
     elif not theta0.covers(bound.names):
-        raise UserInputError("theta0 does not hold every parameter the direction perturbs")
+        raise InternalError("theta0 does not hold every parameter the direction perturbs")
     try:
         if alpha == 0.0:
             info = ProbeInfo(0.0, 0.0, 0.0, bound.d, 0.0, 0.0)

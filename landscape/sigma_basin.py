@@ -26,11 +26,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from landscape.context import ProbeContext
 from landscape.evaluate import ProbeEvaluator, derive_seed
+from landscape.kinds import kind as direction_kind
 from landscape.scores import Score
 from landscape.smoothing import draw_noise, smoothed_estimate
-from landscape.store import ResultStore
-from landscape.theta0 import Theta0
 from theory.errors import UserInputError
 from theory.estimate import Estimate
 from theory.stats import clopper_pearson, hoeffding_interval
@@ -66,22 +66,18 @@ class SigmaBasin:
     inside_resolvable: bool = True
 
 
-def sigma_basin(model, score: Score, sigmas: Sequence[float], *, tau: float = 0.05, n: int = 64,
-                seed: int = 0, mode: str = "set", kind: str = "gaussian", rng: str = "cpu", bound: str = "auto",
-                confidence: float = 0.95, example_ids: Sequence[int] | None = None,
-                store: ResultStore | None = None, model_id: str = "model",
-                weight_hash: str | None = None, theta0: Theta0 | None = None, search: str = "grid") -> SigmaBasin:
-    """σ-basin interval from n draws at each σ in `sigmas` (or the σ a bisection needs; module doc)."""
+def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext | None = None, *,
+                tau: float = 0.05, n: int = 64, mode: str = "set", kind: str = "gaussian", bound: str = "auto",
+                confidence: float = 0.95, search: str = "grid") -> SigmaBasin:
+    """σ-basin interval from n draws at each σ in `sigmas` (or the σ a bisection needs; module doc); noise
+    seeds derive from ctx.seed, so every σ shares the same draws (common random numbers)."""
     start = time.perf_counter()
-    grid = sorted(float(s) for s in sigmas)
-    if not grid or grid[0] <= 0 or len(set(grid)) != len(grid):
-        raise UserInputError("sigmas must be distinct positive numbers")
-    if not 0 <= tau <= 1:
-        raise UserInputError(f"tau must lie in [0, 1], got {tau}")
+    ctx = ProbeContext() if ctx is None else ctx
+    seed = ctx.seed
+    grid = check_sigma_grid(sigmas, tau)
     if search not in SEARCHES:
         raise UserInputError(f"search must be one of {SEARCHES}, got {search!r}")
-    ev = ProbeEvaluator(model, score, example_ids=example_ids, store=store, model_id=model_id,
-                        weight_hash=weight_hash, theta0=theta0)
+    ev = ProbeEvaluator(model, score, ctx)
     baseline = ev.baseline().value
     threshold = baseline - tau
     per_sigma = 1.0 - (1.0 - confidence) / len(grid)
@@ -90,7 +86,7 @@ def sigma_basin(model, score: Score, sigmas: Sequence[float], *, tau: float = 0.
 
     def measure(i: int) -> SigmaPoint:
         if i not in measured:
-            draws = draw_noise(ev, grid[i], n, seed, mode=mode, kind=kind, rng=rng)
+            draws = draw_noise(ev, grid[i], n, mode=mode, kind=kind)
             p_a = smoothed_estimate(draws.values, per_sigma, sided="two", bound=bound,
                                     rounding_seed=derive_seed(seed, "rounding", i))
             measured[i] = SigmaPoint(sigma=grid[i], p_a=p_a, inside=p_a.lo >= threshold,
@@ -117,7 +113,7 @@ def sigma_basin(model, score: Score, sigmas: Sequence[float], *, tau: float = 0.
     inside_all = [p.sigma for p in points if p.inside]
     lo = max((s for s in inside_all if s < hi), default=0.0)
     point = max((p.sigma for p in points if p.p_a.estimate >= threshold), default=0.0)
-    unit = "sigma per coordinate" if kind == "gaussian" else "relative sigma (theta * (1 + sigma z))"
+    unit = direction_kind(kind).unit
     estimate = Estimate(estimate=min(max(point, lo), hi), ci=(lo, hi), confidence=confidence, n=n, unit=unit,
                         method=f"{points[0].p_a.method}, bonferroni over {len(grid)} sigmas",
                         extra={"mode": mode, "kind": kind, "search": search, "visited": len(points),
@@ -126,6 +122,16 @@ def sigma_basin(model, score: Score, sigmas: Sequence[float], *, tau: float = 0.
                       points=tuple(points), sigma_basin=estimate,
                       non_monotone=any(s > hi for s in inside_all), seed=seed, n_evals=ev.n_evals,
                       wall_time_s=time.perf_counter() - start, inside_resolvable=resolvable)
+
+
+def check_sigma_grid(sigmas: Sequence[float], tau: float) -> list[float]:
+    """The σ grid sorted, after checking it holds distinct positive numbers and that τ lies in [0, 1]."""
+    grid = sorted(float(s) for s in sigmas)
+    if not grid or grid[0] <= 0 or len(set(grid)) != len(grid):
+        raise UserInputError("sigmas must be distinct positive numbers")
+    if not 0 <= tau <= 1:
+        raise UserInputError(f"tau must lie in [0, 1], got {tau}")
+    return grid
 
 
 def bisect_points(m: int) -> int:

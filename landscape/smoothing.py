@@ -4,8 +4,9 @@ Two sampling modes:
   "set"   — n i.i.d. noise draws, each scored on the whole example set: n values in [0, 1] with mean p_A.
   "pairs" — n i.i.d. (noise, example) pairs, the example drawn uniformly from the set: for a 0–1 oracle
             each trial is a Bernoulli with success probability exactly p_A (Clopper–Pearson applies).
-Noise kinds: "gaussian" (isotropic, what the certificates need) and "multiplicative" θ ⊙ (1 + σz)
-(rescaling-invariant; σ is then relative, no certificate). Draw j uses the direction seed
+Noise kinds: those of the direction-kind registry (landscape.kinds) marked `noise`: "gaussian" (isotropic,
+what the certificates need) and "multiplicative" θ ⊙ (1 + σz) (rescaling-invariant; σ is then relative,
+no certificate). Draw j uses the direction seed
 derive_seed(seed, "noise", j), so the same seed gives the same noise at every σ (common random numbers).
 
 Intervals for p_A: exact Clopper–Pearson when every value is 0 or 1; otherwise "hoeffding" (for the mean
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landscape import kinds
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.progress import progress
@@ -29,7 +31,6 @@ from theory.errors import UserInputError
 from theory.estimate import Estimate
 from theory.stats import clopper_pearson, hoeffding_interval
 
-NOISE_KINDS = ("gaussian", "multiplicative")
 MODES = ("set", "pairs")
 BOUNDS = ("auto", "clopper-pearson", "hoeffding", "randomized-rounding")
 
@@ -53,8 +54,8 @@ class NoiseDraws:
 
 def noise_spec(kind: str, seed: int, param_filter=None, rng: str = "cpu") -> DirectionSpec:
     """The direction of one noise draw (rng: "cpu" device-independent, "cuda" on the parameters' GPU)."""
-    if kind not in NOISE_KINDS:
-        raise UserInputError(f"noise kind must be one of {NOISE_KINDS}, got {kind!r}")
+    if kind not in kinds.REGISTRY or not kinds.REGISTRY[kind].noise:
+        raise UserInputError(f"noise kind must be one of {kinds.noise_kinds()}, got {kind!r}")
     return DirectionSpec(kind, seed=seed, param_filter=param_filter, rng=rng)
 
 
@@ -73,9 +74,11 @@ def noise_trials(pool: Sequence[int], n: int, seed: int, *, mode: str = "set", k
     return [(spec, [int(pool[i])]) for spec, i in zip(specs, picker.integers(0, len(pool), size=n))]
 
 
-def draw_noise(evaluator: ProbeEvaluator, sigma: float, n: int, seed: int, *, mode: str = "set",
-               kind: str = "gaussian", param_filter=None, rng: str = "cpu") -> NoiseDraws:
-    """n draws at per-coordinate noise σ (relative σ for "multiplicative"), scored through `evaluator`."""
+def draw_noise(evaluator: ProbeEvaluator, sigma: float, n: int, *, mode: str = "set",
+               kind: str = "gaussian", param_filter=None) -> NoiseDraws:
+    """n draws at noise scale σ (in the kind's unit: per coordinate for "gaussian", relative for
+    "multiplicative"), scored through `evaluator`; seeds and RNG backend from the evaluator's context."""
+    seed, rng = evaluator.ctx.seed, evaluator.ctx.rng
     if not sigma > 0:
         raise UserInputError(f"sigma must be > 0, got {sigma}")
     if not is_bounded_score(evaluator.score):

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 
 MAX_LISTED_IDS = 32
 
@@ -75,7 +75,7 @@ def row_key(model_id: str, weight_hash: str, score_id: str, direction: Any, *, a
             noise_seed: int | None = None, example_ids: Sequence[int] | None = None, **extra: Any) -> dict:
     """The key of one row: model id, weight hash, score id, direction key, α or noise seed, example ids."""
     if (alpha is None) == (noise_seed is None):
-        raise UserInputError("a row key needs exactly one of alpha or noise_seed")
+        raise InternalError("a row key needs exactly one of alpha or noise_seed")
     key = {"model": model_id, "weights": weight_hash, "score": score_id, "direction": to_json_value(direction),
            "example_ids": example_ids_key(example_ids)}
     key.update({"alpha": float(alpha)} if alpha is not None else {"noise_seed": int(noise_seed)})

@@ -17,7 +17,7 @@ from landscape.tensorfile import TensorSource, write_safetensors
 from theory.errors import UserInputError
 
 
-def _same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
+def same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
     a, b = a.detach().to("cpu").contiguous(), b.detach().to("cpu").contiguous()
@@ -44,7 +44,7 @@ class Theta0:
             write_safetensors(path, [(n, p.detach()) for n, p in self.params])
         self._disk = TensorSource(path)
         for name, p in self.params:
-            if name not in self._disk or not _same_bits(self._disk.get(name), p):
+            if name not in self._disk or not same_bits(self._disk.get(name), p):
                 raise UserInputError(f"snapshot {path} does not hold the current value of {name!r}")
 
     @property

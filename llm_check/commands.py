@@ -1,6 +1,8 @@
 """Subcommands for the runs (registered into llm_check.cli by `register`): each loads the model and tasks
-with the common lm-eval flags, calls one llm_check.runs / enlarge / quick function, prints a short line per
-capability and writes DIR/<command>.json next to the resumable rows (DIR/rows.jsonl).
+with the common lm-eval flags (llm_check.loading: output folder and tasks checked first), calls one
+llm_check.runs / enlarge / quick function, prints a short line per capability and writes DIR/<command>.json
+(with what was scored of each task) next to the resumable rows (DIR/rows.jsonl); DIR/manifest.json gets
+one entry per command.
 
     llm-check run --quick --output-path DIR        quick check -> DIR/summary.json (--dry-run: cost only)
     llm-check curves|edges|sigma-basin|strict-basin|worst-case|certify|sft|input-robustness|enlarge ...
@@ -11,82 +13,24 @@ capability and writes DIR/<command>.json next to the resumable rows (DIR/rows.js
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from pathlib import Path
 from typing import Any
 
-from llm_check.cli import (
+from llm_check.cli_args import (
     add_common_args,
-    arg_type,
-    example_ids,
     positive_float,
+    positive_floats,
     positive_int,
-    seed_everything,
+    unit_interval,
 )
+from llm_check.loading import load_context, record_invocation, tasks_record, write_json
 from theory.errors import UserInputError
 
-DEFAULT_OUTPUT = Path("llm-check-results")
 
-
-@arg_type
-def _floats(text: str) -> list[float]:
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError as exc:
-        raise UserInputError(f"expected comma-separated numbers, got {text!r}") from exc
-    if not values:
-        raise UserInputError("expected at least one number")
-    return values
-
-
-@arg_type
-def _positive_floats(text: str) -> list[float]:
-    values = _floats(text)
-    for v in values:
-        if not 0 < v < math.inf:
-            raise UserInputError(f"every sigma must be a finite number > 0, got {v}")
-    return values
-
-
-@arg_type
-def _unit_interval(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise UserInputError(f"expected a number in [0, 1], got {text}")
-    return value
-
-
-def load_context(args: argparse.Namespace):
-    """(RunContext, capabilities) from the common flags; tasks are checked before the model loads."""
-    from llm_check.model_io import load_model
-    from llm_check.runs import Capability, RunContext
-    from llm_check.scores import make_score
-    from llm_check.tasks import DEFAULT_CAPABILITY_TASKS, load_tasks
-
-    tasks = load_tasks(args.tasks)
-    seed_everything(args.seed)
-    lm = load_model(args.model, dtype=args.dtype, device=args.device)
-    out = args.output_path or DEFAULT_OUTPUT
-    ctx = RunContext.from_loaded(lm, out, seed=args.seed, rng="cuda" if args.device == "cuda" else "cpu")
-    names = {v: k for k, v in DEFAULT_CAPABILITY_TASKS.items()}
-    caps = []
-    for task in tasks:
-        score = make_score(task, lm.tokenizer, batch_size=args.batch_size)
-        ids = None if args.limit is None else tuple(example_ids(score.n_examples, args.limit))
-        caps.append(Capability(names.get(task.name, task.name), score, ids))
-    return ctx, caps
-
-
-def _write(ctx, name: str, payload: dict) -> Path:
-    from landscape.store import to_json_value
-
-    ctx.out_dir.mkdir(parents=True, exist_ok=True)
-    path = ctx.out_dir / f"{name}.json"
-    path.write_text(json.dumps(to_json_value({"model": ctx.model_id, "weight_hash": ctx.weight_hash, **payload}),
-                               indent=2, sort_keys=True))
-    print(f"wrote {path}")
-    return path
+def _write(ctx, caps, args: argparse.Namespace, name: str, payload: dict) -> Path:
+    """DIR/<name>.json with the model's identity and what was scored of each task (llm_check.loading)."""
+    return write_json(ctx.out_dir, name, {"model": ctx.model_id, "weight_hash": ctx.weight_hash,
+                                          "tasks": tasks_record(caps, args.limit), **payload})
 
 
 def _config(args: argparse.Namespace):
@@ -95,7 +39,8 @@ def _config(args: argparse.Namespace):
     return QuickConfig(k=args.k, n_noise=args.n, tau=args.tau, go_steps=args.go_steps,
                        go_batch_size=args.go_batch_size, worst_steps=args.worst_steps,
                        sigma_search=args.sigma_search,
-                       stages=tuple(args.stages.split(",")) if args.stages else QuickConfig().stages)
+                       stages=(tuple(s.strip() for s in args.stages.split(",") if s.strip()) if args.stages is not None
+                               else QuickConfig().stages))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -130,22 +75,22 @@ def cmd_curves(args: argparse.Namespace) -> int:
                          "median": [m.to_dict() for m in land.median],
                          "strict_basin_fraction": [s.to_dict() for s in land.strict_basin_fraction]}
         print(f"{cap.name}: baseline {land.baseline:.3f}, {len(land.curves)} curves x {len(land.alphas)} alphas")
-    _write(ctx, "curves", {"curves": out})
+    _write(ctx, caps, args, "curves", {"curves": out})
     return 0
 
 
 def cmd_edges(args: argparse.Namespace) -> int:
-    from llm_check.quick import _edge_block
+    from llm_check.quick import edge_block
     from llm_check.runs import basin_edge
 
     ctx, caps = load_context(args)
     out = {}
     for cap in caps:
         edges = basin_edge(ctx, cap, k=args.k, tau=args.tau)
-        out[cap.name] = _edge_block(edges, args.k)
+        out[cap.name] = edge_block(ctx, cap, edges, args.k)
         m = edges.median
         print(f"{cap.name}: median edge {m.estimate:.4g} [{m.lo:.4g}, {m.hi:.4g}] (coverage {m.coverage})")
-    _write(ctx, "edges", {"edges": out})
+    _write(ctx, caps, args, "edges", {"edges": out})
     return 0
 
 
@@ -159,7 +104,7 @@ def cmd_sigma_basin(args: argparse.Namespace) -> int:
         out[cap.name] = {"sigma_basin": basin.sigma_basin.to_dict(), "points": sigma_points(basin)}
         e = basin.sigma_basin
         print(f"{cap.name}: sigma_basin {e.estimate:.4g} [{e.lo:.4g}, {e.hi:.4g}] ({e.unit})")
-    _write(ctx, f"sigma_basin_{args.kind}", {"sigma_basin": out})
+    _write(ctx, caps, args, f"sigma_basin_{args.kind}", {"sigma_basin": out})
     return 0
 
 
@@ -174,7 +119,7 @@ def cmd_strict_basin(args: argparse.Namespace) -> int:
                          "n_directions": sb.n_directions, "target": sb.target, "certified": sb.certified}
         print(f"{cap.name}: {sb.n_same}/{sb.n_directions} directions unchanged at sigma={sb.sigma:g}; "
               f"lower bound {sb.fraction.lo:.3f} ({'certified' if sb.certified else 'not certified'} >= {sb.target})")
-    _write(ctx, "strict_basin", {"strict_basin": out})
+    _write(ctx, caps, args, "strict_basin", {"strict_basin": out})
     return 0
 
 
@@ -190,7 +135,7 @@ def cmd_worst_case(args: argparse.Namespace) -> int:
                          "worst_to_most_ratio": run.worst_to_most_ratio, "direction": run.direction.to_key()}
         print(f"{cap.name}: worst edge {run.worst_edge:.4g}, most-case median {most:.4g}, "
               f"ratio {run.worst_to_most_ratio}")
-    _write(ctx, "worst_case", {"worst_case": out})
+    _write(ctx, caps, args, "worst_case", {"worst_case": out})
     return 0
 
 
@@ -206,12 +151,12 @@ def cmd_sft(args: argparse.Namespace) -> int:
         land = sft_case(ctx, cap, args.checkpoint, symmetric_grid(args.alpha_max, args.points))
         out[cap.name] = {"alphas": land.alphas, "values": land.values[0].tolist(), "baseline": land.baseline}
         print(f"{cap.name}: SFT-direction curve over {len(land.alphas)} alphas")
-    _write(ctx, "sft", {"sft": out})
+    _write(ctx, caps, args, "sft", {"sft": out})
     return 0
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
-    from llm_check.quick import _certificate_block
+    from llm_check.quick import certificate_block
     from llm_check.runs import certificate, finetuned_certificate
 
     ctx, caps = load_context(args)
@@ -224,16 +169,16 @@ def cmd_certify(args: argparse.Namespace) -> int:
     for cap in caps:
         if finetuned is None:
             cert = certificate(ctx, cap, args.sigma, n=args.n, q=args.q)
-            out[cap.name] = _certificate_block(cert)
+            out[cap.name] = certificate_block(ctx, cap, cert)
         else:
             check = finetuned_certificate(ctx, cap, finetuned.model, args.sigma, n=args.n, q=args.q,
                                           finetuned_id=finetuned.model_id, finetuned_hash=finetuned.weight_hash)
             cert = check.certificate
-            out[cap.name] = {**_certificate_block(cert), "displacement_norm": check.displacement_norm,
+            out[cap.name] = {**certificate_block(ctx, cap, cert), "displacement_norm": check.displacement_norm,
                              "guaranteed": check.guaranteed, "guaranteed_weak": check.guaranteed_weak,
                              "measured": check.measured.to_dict(), "verdict": check.verdict}
         print(f"{cap.name}: p_A lower {cert.p_lower:.3f} (n={cert.p_a.n}), radius {cert.radius:.4g} ||dtheta||_2")
-    _write(ctx, "certificate", {"certificate": out})
+    _write(ctx, caps, args, "certificate", {"certificate": out})
     return 0
 
 
@@ -254,7 +199,7 @@ def cmd_input_robustness(args: argparse.Namespace) -> int:
                           "bound": run.heuristic.bound, "caveats": run.heuristic.caveats}}
         print(f"{cap.name}: rigorous bound {run.rigorous.bound:.3f}; heuristic {run.heuristic.bound:.3f} "
               f"(caveats: {'; '.join(run.heuristic.caveats) or 'none'})")
-    _write(ctx, "input_robustness", {"input_robustness": out})
+    _write(ctx, caps, args, "input_robustness", {"input_robustness": out})
     return 0
 
 
@@ -270,7 +215,7 @@ def cmd_enlarge(args: argparse.Namespace) -> int:
     summary = enl.summary()
     print(f"{cap.name}: factor {summary['factor']} ci {summary['ci']}, control {summary['control_factor']}; "
           f"{summary['verdict']}")
-    _write(ctx, "go_enlargement", {"go_enlargement": summary})
+    _write(ctx, caps, args, "go_enlargement", {"go_enlargement": summary})
     return 0
 
 
@@ -278,6 +223,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from llm_check.report import write_report
 
     path = write_report(args.directory)
+    record_invocation(args.directory, args)
     print(f"wrote {path}")
     return 0
 
@@ -292,12 +238,12 @@ def _quick_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="the quick check (its defaults are the flags below)")
     p.add_argument("--k", type=positive_int, default=6, help="directions per capability (K)")
     p.add_argument("--n", type=positive_int, default=200, help="noise draws per sigma and for the certificate")
-    p.add_argument("--tau", type=_unit_interval, default=0.05, help="tolerated score drop")
+    p.add_argument("--tau", type=unit_interval, default=0.05, help="tolerated score drop")
     p.add_argument("--go-steps", "--go_steps", dest="go_steps", type=positive_int, default=20)
     p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)
     p.add_argument("--worst-steps", "--worst_steps", dest="worst_steps", type=positive_int, default=10)
     p.add_argument("--stages", default=None, help="comma-separated subset of edges,sigma_basin,worst_case,"
-                                                  "certificate,go")
+                                                  "certificate,go (default: all)")
     p.add_argument("--sigma-search", "--sigma_search", dest="sigma_search", choices=["grid", "bisect"],
                    default="bisect", help="sigma-basins: every grid sigma, or only those a binary search needs")
 
@@ -320,37 +266,37 @@ def register(sub: Any) -> None:
             p.add_argument("--checkpoint", type=Path, required=True, help="fine-tuned safetensors file/dir")
     p = add("edges", cmd_edges, "basin edge per capability with an order-statistic interval")
     p.add_argument("--k", type=positive_int, default=8)
-    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--tau", type=unit_interval, default=0.05)
     p = add("sigma-basin", cmd_sigma_basin, "sigma-basin (Def. 4.1) with a confidence interval")
-    p.add_argument("--sigmas", type=_positive_floats, required=True)
+    p.add_argument("--sigmas", type=positive_floats, required=True)
     p.add_argument("--n", type=positive_int, default=200)
-    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--tau", type=unit_interval, default=0.05)
     p.add_argument("--kind", choices=["gaussian", "multiplicative"], default="gaussian")
     p.add_argument("--search", choices=["grid", "bisect"], default="grid",
                    help="grid: every sigma; bisect: only the sigmas a binary search over the grid needs")
     p = add("strict-basin", cmd_strict_basin, "fraction of directions with an unchanged score (CP bound)")
     p.add_argument("--sigma", type=positive_float, required=True)
     p.add_argument("--n-directions", "--n_directions", dest="n_directions", type=positive_int, default=51)
-    p.add_argument("--target", type=_unit_interval, default=0.9)
+    p.add_argument("--target", type=unit_interval, default=0.9)
     p = add("worst-case", cmd_worst_case, "worst-case edge (tethered ascent on pydoc_data) and worst/most ratio")
     p.add_argument("--k", type=positive_int, default=8)
-    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--tau", type=unit_interval, default=0.05)
     p.add_argument("--steps", type=positive_int, default=10)
     p = add("certify", cmd_certify, "parameter certificate (optionally checked at a fine-tuned checkpoint)")
     p.add_argument("--sigma", type=positive_float, required=True)
     p.add_argument("--n", type=positive_int, default=200)
-    p.add_argument("--q", type=_unit_interval, default=None)
+    p.add_argument("--q", type=unit_interval, default=None)
     p.add_argument("--finetuned", default=None, help="fine-tuned model (same forms as --model)")
     p = add("input-robustness", cmd_input_robustness, "rigorous and heuristic token-substitution certificates")
     p.add_argument("--sigma-emb", "--sigma_emb", dest="sigma_emb", type=positive_float, required=True)
     p.add_argument("--sigma", type=positive_float, required=True, help="parameter sigma (heuristic variant)")
     p.add_argument("--n", type=positive_int, default=200)
     p = add("enlarge", cmd_enlarge, "the 5x check: GO fine-tuning vs control, sigma-basin factor")
-    p.add_argument("--sigmas", type=_positive_floats, required=True)
+    p.add_argument("--sigmas", type=positive_floats, required=True)
     p.add_argument("--n", type=positive_int, default=200)
     p.add_argument("--search", choices=["grid", "bisect"], default="grid",
                    help="grid: every sigma; bisect: only the sigmas a binary search over the grid needs")
-    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--tau", type=unit_interval, default=0.05)
     p.add_argument("--go-steps", "--go_steps", dest="go_steps", type=positive_int, default=20)
     p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)
     p = add("distributed", cmd_distributed, "curves or sigma-basin jobs sharded over torchrun ranks")
@@ -359,9 +305,9 @@ def register(sub: Any) -> None:
     p.add_argument("--alpha-max", "--alpha_max", dest="alpha_max", type=positive_float, default=0.01)
     p.add_argument("--points", type=positive_int, default=11)
     p.add_argument("--k", type=positive_int, default=8)
-    p.add_argument("--sigmas", type=_positive_floats, default=None, help="sigma grid (--stage sigma-basin)")
+    p.add_argument("--sigmas", type=positive_floats, default=None, help="sigma grid (--stage sigma-basin)")
     p.add_argument("--n", type=positive_int, default=200)
-    p.add_argument("--tau", type=_unit_interval, default=0.05)
+    p.add_argument("--tau", type=unit_interval, default=0.05)
     p.add_argument("--kind", choices=["gaussian", "multiplicative"], default="gaussian")
     rep = sub.add_parser("report", help="DIR/report.md with figures from DIR/summary.json")
     rep.add_argument("directory", type=Path)

@@ -16,7 +16,6 @@ Launch with `torchrun --nproc-per-node N -m llm_check distributed …` (gloo on 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ import torch.distributed as dist
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator, default_directions
 from landscape.landscape_1d import Landscape1D, landscape_1d
-from landscape.sigma_basin import SigmaBasin, sigma_basin
+from landscape.sigma_basin import SigmaBasin, check_sigma_grid, sigma_basin
 from landscape.smoothing import noise_trials
 from landscape.store import ResultStore, merge_shards
 from llm_check.runs import Capability, RunContext, sigma_points
@@ -62,8 +61,7 @@ def _evaluate_shard(ctx: RunContext, cap: Capability, jobs: Sequence[Job], *, ra
     if ctx.store is None:
         raise UserInputError("a sharded sweep needs an output directory (its result store)")
     path = ctx.store.path
-    ev = ProbeEvaluator(ctx.model, cap.score, example_ids=cap.id_list, store=ResultStore(path, rank=rank),
-                        model_id=ctx.model_id, weight_hash=ctx.weight_hash, theta0=ctx.shared_theta0())
+    ev = ProbeEvaluator(ctx.model, cap.score, ctx.probe_for(cap, store=ResultStore(path, rank=rank)))
     for spec, alpha, ids in shard(jobs, rank, world_size):
         ev.at(spec, alpha, example_ids=ids)
     barrier()
@@ -79,8 +77,8 @@ def sharded_landscape(ctx: RunContext, cap: Capability, alphas: Sequence[float],
     directions = default_directions(k, ctx.seed, ctx.rng)
     path = _evaluate_shard(ctx, cap, job_list(directions, alphas), rank=rank, world_size=world_size,
                            barrier=barrier)
-    return landscape_1d(ctx.model, cap.score, alphas, directions, example_ids=cap.id_list, store=ResultStore(path),
-                        model_id=ctx.model_id, weight_hash=ctx.weight_hash, theta0=ctx.shared_theta0())
+    return landscape_1d(ctx.model, cap.score, alphas, ctx.probe_for(cap, store=ResultStore(path)),
+                        directions=directions)
 
 
 def sharded_sigma_basin(ctx: RunContext, cap: Capability, sigmas: Sequence[float], *, n: int, rank: int,
@@ -88,16 +86,12 @@ def sharded_sigma_basin(ctx: RunContext, cap: Capability, sigmas: Sequence[float
                         barrier: Callable[[], None] = lambda: None) -> SigmaBasin:
     """σ-basin (grid search, "pairs" mode) with its (noise, σ, example) trials sharded over the ranks; the
     same rows and the same SigmaBasin as llm_check.runs.sigma_basin_run(..., search="grid") in one process."""
-    if not sigmas or min(sigmas) <= 0 or len(set(sigmas)) != len(sigmas):
-        raise UserInputError("sigmas must be distinct positive numbers")
-    if not 0 <= tau <= 1:
-        raise UserInputError(f"tau must lie in [0, 1], got {tau}")
+    check_sigma_grid(sigmas, tau)
     pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
     jobs = sigma_job_list(pool, sigmas, n=n, seed=ctx.seed, kind=kind, rng=ctx.rng)
     path = _evaluate_shard(ctx, cap, jobs, rank=rank, world_size=world_size, barrier=barrier)
-    return sigma_basin(ctx.model, cap.score, sigmas, tau=tau, n=n, seed=ctx.seed, mode="pairs", kind=kind,
-                       rng=ctx.rng, confidence=confidence, example_ids=cap.id_list, theta0=ctx.shared_theta0(),
-                       search="grid", store=ResultStore(path), model_id=ctx.model_id, weight_hash=ctx.weight_hash)
+    return sigma_basin(ctx.model, cap.score, sigmas, ctx.probe_for(cap, store=ResultStore(path)), tau=tau, n=n,
+                       mode="pairs", kind=kind, confidence=confidence, search="grid")
 
 
 def _summary(land: Landscape1D) -> dict:
@@ -133,7 +127,7 @@ def stage_options(args: argparse.Namespace) -> dict:
 
 def run_from_env(args: argparse.Namespace) -> int:
     """`llm-check distributed` under torchrun (RANK / WORLD_SIZE / MASTER_ADDR from the environment)."""
-    from llm_check.commands import load_context
+    from llm_check.loading import load_context, write_json
 
     opts = stage_options(args)
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
@@ -141,15 +135,13 @@ def run_from_env(args: argparse.Namespace) -> int:
     if world > 1:
         dist.init_process_group(backend)
     try:
-        ctx, caps = load_context(args)
+        ctx, caps = load_context(args, record=rank == 0)  # one manifest entry per launch
         barrier = dist.barrier if world > 1 else (lambda: None)
         out = {cap.name: _run_stage(ctx, cap, opts, rank=rank, world_size=world, barrier=barrier) for cap in caps}
         if rank == 0:
-            name = "distributed.json" if opts["stage"] == "curves" else "distributed_sigma_basin.json"
-            path = Path(ctx.out_dir) / name
+            name = "distributed" if opts["stage"] == "curves" else "distributed_sigma_basin"
             key = "curves" if opts["stage"] == "curves" else "sigma_basin"
-            path.write_text(json.dumps({"model": ctx.model_id, "world_size": world, key: out}, indent=2))
-            print(f"wrote {path}")
+            write_json(Path(ctx.out_dir), name, {"model": ctx.model_id, "world_size": world, key: out})
     finally:
         if world > 1:
             dist.destroy_process_group()

@@ -9,7 +9,8 @@ outside; "grid" measures all 7 — landscape.sigma_basin); the worst-case edge a
 (pydoc_data text, rescaled to √d) and worst ÷ median most-case edge; a certificate at σ = the σ-basin
 estimate (n = 200 pairs, 99 %, q = chance; it re-reads the σ-basin's rows when σ is on the grid). Then the
 5× check (llm_check.enlarge) on the first capability. Every evaluation is a row of DIR/rows.jsonl, so a
-rerun resumes; summary.json is rewritten after every stage. The dry run times each unit of work through the
+rerun resumes; summary.json is rewritten after every stage. A stage's `n_evals` is the number of its rows in
+DIR/rows.jsonl (the clean baseline included), so a resumed run reports what an uninterrupted one does. The dry run times each unit of work through the
 run's own code path (a perturbed full evaluation, a few (noise, example) pairs per noise kind, 1- and 2-step
 GO and ascent loops; `measure_unit_costs`) and `estimate_cost` multiplies them by the counts above.
 """
@@ -29,8 +30,8 @@ from typing import Any
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator
 from landscape.sigma_basin import bisect_points
-from landscape.smoothing import draw_noise
-from landscape.store import to_json_value
+from landscape.smoothing import draw_noise, noise_trials
+from landscape.store import canonical_json, row_key, to_json_value
 from llm_check.enlarge import enlargement_check, go_finetune
 from llm_check.runs import (
     Capability,
@@ -46,6 +47,7 @@ from llm_check.runs import (
 from theory.errors import UserInputError
 
 SUMMARY_FILE = "summary.json"
+STAGES = ("edges", "sigma_basin", "worst_case", "certificate", "go")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class QuickConfig:
     go_block_size: int = 64
     go_lr: float = 2e-4
     multipliers: tuple[float, ...] = (2.0, 5.0)
-    stages: tuple[str, ...] = field(default=("edges", "sigma_basin", "worst_case", "certificate", "go"))
+    stages: tuple[str, ...] = field(default=STAGES)
 
     def __post_init__(self) -> None:
         if self.k < 1 or self.n_noise < 1 or self.go_steps < 1 or self.worst_steps < 1:
@@ -82,6 +84,10 @@ class QuickConfig:
             raise UserInputError(f"alpha_start must be > 0, got {self.alpha_start}")
         if self.sigma_search not in ("grid", "bisect"):
             raise UserInputError(f"sigma_search must be grid or bisect, got {self.sigma_search!r}")
+        unknown = [s for s in self.stages if s not in STAGES]
+        if unknown or not self.stages:
+            raise UserInputError(f"stages must be a non-empty subset of {','.join(STAGES)}; got "
+                                 f"{','.join(self.stages) or 'none'}")
 
     def search(self) -> dict[str, float]:
         return {"alpha_start": self.alpha_start, "rel_precision": self.rel_precision, "n_checks": self.n_checks}
@@ -130,19 +136,58 @@ class _Stages:
         return value
 
 
-def _edge_block(edges, k: int) -> dict:
+def stored_rows(ctx: RunContext, cap: Capability, points: Sequence[tuple[dict | None, float, Any]]) -> int:
+    """How many of `points` ((direction key or None, alpha, example ids) of the capability's score at the
+    context's weights) are rows of DIR/rows.jsonl: the evaluations a stage's result rests on, whether
+    this process or an earlier (killed) run made them. Without a store: the number of distinct points."""
+    keys = {canonical_json(row_key(ctx.model_id, ctx.weight_hash or "", cap.score.name, d, alpha=float(a),
+                                   example_ids=ids)) for d, a, ids in points}
+    if ctx.store is None:
+        return len(keys)
+    return sum(ctx.store.has(json.loads(k)) for k in keys)
+
+
+def _baseline_point(cap: Capability) -> tuple[None, float, Any]:
+    return (None, 0.0, cap.id_list)
+
+
+def edge_rows(ctx: RunContext, cap: Capability, edges) -> int:
+    """Rows of an edge search (every α of both half-lines of every direction) plus the clean baseline."""
+    points = [_baseline_point(cap)]
+    for d in edges.directions:
+        points += [(d.direction, a, cap.id_list) for a, _ in d.plus.evaluations]
+        points += [(d.direction, -a, cap.id_list) for a, _ in d.minus.evaluations]
+    return stored_rows(ctx, cap, points)
+
+
+def noise_rows(ctx: RunContext, cap: Capability, draws: Sequence[tuple[float, Sequence[int]]], *, mode: str,
+               kind: str) -> int:
+    """Rows of noise draws: `draws` = (σ, noise seeds drawn at σ) per measured σ, plus the clean baseline."""
+    pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
+    points = [_baseline_point(cap)]
+    for sigma, seeds in draws:
+        trials = noise_trials(pool, len(seeds), ctx.seed, mode=mode, kind=kind, rng=ctx.rng)
+        assert [spec.seed for spec, _ in trials] == list(seeds), "noise draws differ from the estimator's"
+        points += [(spec.to_key(), sigma, cap.id_list if ids is None else ids) for spec, ids in trials]
+    return stored_rows(ctx, cap, points)
+
+
+def edge_block(ctx: RunContext, cap: Capability, edges, k: int) -> dict:
+    """The JSON block of a basin-edge run; n_evals: its rows in DIR/rows.jsonl (`edge_rows`)."""
     m = edges.median
     return {"estimate": m.estimate, "ci": list(m.ci), "coverage": m.coverage, "confidence": m.confidence,
             "K": k, "tau": edges.tau, "unit": m.unit, "n_non_monotone": edges.n_non_monotone,
-            "per_direction": [d.edge for d in edges.directions], "n_evals": edges.n_evals,
+            "per_direction": [d.edge for d in edges.directions], "n_evals": edge_rows(ctx, cap, edges),
             "evaluations": [[[a, v] for a, v in (*d.plus.evaluations, *((-a, v) for a, v in d.minus.evaluations))]
                             for d in edges.directions]}
 
 
-def _certificate_block(cert) -> dict:
+def certificate_block(ctx: RunContext, cap: Capability, cert) -> dict:
+    """The JSON block of a certificate; n_evals: its rows in DIR/rows.jsonl (`noise_rows`)."""
     return {"p_a_lower": cert.p_lower, "p_a": cert.p_a.estimate, "confidence": cert.p_a.confidence,
             "n_trials": cert.p_a.n, "sigma": cert.sigma, "q": cert.q, "radius": cert.radius,
-            "radius_unit": "||dtheta||_2", "certified": cert.certified, "mode": cert.mode}
+            "radius_unit": "||dtheta||_2", "certified": cert.certified, "mode": cert.mode,
+            "n_evals": noise_rows(ctx, cap, [(cert.sigma, cert.noise_seeds)], mode=cert.mode, kind="gaussian")}
 
 
 def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig = QuickConfig()) -> dict:
@@ -166,7 +211,7 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
                 ctx, cap, k=config.k, tau=config.tau, confidence=config.edge_confidence, **config.search()))
             res["edges"] = edges
             block["clean_score"] = edges.baseline
-            block["basin_edge"] = _edge_block(edges, config.k)
+            block["basin_edge"] = edge_block(ctx, cap, edges, config.k)
             _write_summary(ctx.out_dir, summary)
         median_edge = res["edges"].median.estimate if "edges" in res else config.alpha_start
         center = median_edge if 0 < median_edge < math.inf else config.alpha_start
@@ -181,6 +226,8 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
             block["sigma_basin_points"] = sigma_points(basin)
             block["sigma_basin_non_monotone"] = basin.non_monotone
             block["sigma_basin_inside_resolvable"] = basin.inside_resolvable
+            block["sigma_basin_n_evals"] = noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points],
+                                                      mode=basin.mode, kind=basin.kind)
             if not basin.inside_resolvable:
                 summary["notes"].append(
                     f"{cap.name}: n = {config.n_noise} draws cannot certify any sigma inside at tau = {config.tau} "
@@ -198,14 +245,15 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
                 tether=config.worst_tether, **config.search()))
             block["worst_edge"] = run.worst_edge
             block["worst_to_most_ratio"] = run.worst_to_most_ratio
-            block["worst_evaluations"] = _edge_block(run.edges, 1)["evaluations"][0]
+            block["worst_evaluations"] = edge_block(ctx, cap, run.edges, 1)["evaluations"][0]
+            block["worst_n_evals"] = edge_rows(ctx, cap, run.edges)
             _write_summary(ctx.out_dir, summary)
         if "certificate" in config.stages:
             sb = res.get("sigma_basin")
             sigma = sb.sigma_basin.estimate if sb is not None and 0 < sb.sigma_basin.estimate < math.inf else grid[0]
             cert = stage(f"{cap.name}/certificate", lambda cap=cap, sigma=sigma: certificate(
                 ctx, cap, sigma, n=config.n_noise, confidence=config.certificate_confidence))
-            block["certificate"] = _certificate_block(cert)
+            block["certificate"] = certificate_block(ctx, cap, cert)
             _write_summary(ctx.out_dir, summary)
     if "go" in config.stages:
         first = capabilities[0]
@@ -254,18 +302,17 @@ def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], conf
         fn()
         return time.perf_counter() - start
 
-    theta0 = ctx.shared_theta0()
     full, probe_full, trial = {}, {}, {}
     kinds = {cap.name: ("gaussian",) for cap in capabilities}
     if "go" in config.stages and capabilities:
         kinds[capabilities[0].name] = ("gaussian", "multiplicative")
     for cap in capabilities:
-        ev = ProbeEvaluator(ctx.model, cap.score, example_ids=cap.id_list, theta0=theta0)
+        ev = ProbeEvaluator(ctx.model, cap.score, ctx.probe_for(cap, store=None))
         full[cap.name] = clock(ev.baseline)
         probe_full[cap.name] = clock(lambda ev=ev: ev.at(DirectionSpec("gaussian", seed=ctx.seed, rng=ctx.rng),
                                                          config.alpha_start))
         trial[cap.name] = {kind: clock(lambda ev=ev, kind=kind: draw_noise(
-            ev, config.alpha_start, TIMED_TRIALS, ctx.seed, mode="pairs", kind=kind, rng=ctx.rng)) / TIMED_TRIALS
+            ev, config.alpha_start, TIMED_TRIALS, mode="pairs", kind=kind)) / TIMED_TRIALS
             for kind in kinds[cap.name]}
     scratch = RunContext(ctx.model, ctx.tokenizer, ctx.model_id, ctx.weight_hash, seed=ctx.seed, rng=ctx.rng)
 

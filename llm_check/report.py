@@ -1,7 +1,9 @@
 """`llm-check report DIR`: DIR/report.md with figures (DIR/figures/*.png, *.pdf) from DIR/summary.json.
 
-Only what was measured is shown; a missing stage is stated, never filled in. Figures use the shared
-helpers of landscape.plotting (raw scores, chance as a dashed line, every α axis in per-coordinate units).
+Only what was measured is shown; a missing stage is stated, never filled in, and a summary with no measured
+stage at all is refused (UserInputError). The report opens with the commands that wrote the folder, their
+code commit and package versions (DIR/manifest.json). Figures use the shared helpers of landscape.plotting
+(raw scores, chance as a dashed line, every α axis in per-coordinate units).
 """
 
 from __future__ import annotations
@@ -197,10 +199,45 @@ def _go_missing(summary: dict) -> str:
     return "not measured yet: the run stopped before this stage (rerunning the same command resumes it)"
 
 
+MEASURED_KEYS = {"basin_edge": "edges", "sigma_basin": "sigma_basin", "worst_edge": "worst_case",
+                 "certificate": "certificate"}
+
+
+def measured_stages(summary: dict) -> list[str]:
+    """The stages summary.json holds a result of (per capability, and the 5x check), in order."""
+    found = [f"{name}/{stage}" for name, block in (summary.get("capabilities") or {}).items()
+             for key, stage in MEASURED_KEYS.items() if key in block]
+    return found + (["go"] if (summary.get("go_enlargement") or {}).get("arms") else [])
+
+
+def manifest_lines(directory: Path) -> list[str]:
+    """The commands that wrote into DIR (DIR/manifest.json, landscape.manifest), as a Markdown list."""
+    from landscape.manifest import read_manifest
+
+    runs = read_manifest(directory)["runs"]
+    if not runs:
+        return ["Produced by: no manifest.json in this folder (written by an older version); the code, versions "
+                "and command line are unknown.", ""]
+    lines = ["## Produced by", ""]
+    for run in runs:
+        git, v = run.get("git") or {}, run.get("versions") or {}
+        dirty = " (uncommitted changes)" if git.get("dirty") else ""
+        lines.append(f"- `{' '.join(run.get('command', []))}` at {run.get('started_utc')}: commit "
+                     f"{git.get('commit') or 'unknown'}{dirty}; python {v.get('python')}, torch {v.get('torch')}, "
+                     f"transformers {v.get('transformers')}, numpy {v.get('numpy')}; CPU kernels "
+                     f"{run.get('cpu_capability')}, {run.get('torch_threads')} threads")
+    return lines + [""]
+
+
 def write_report(directory: str | Path) -> Path:
-    """Write DIR/report.md (and DIR/figures/) from DIR/summary.json; returns the report's path."""
+    """Write DIR/report.md (and DIR/figures/) from DIR/summary.json; returns the report's path.
+    UserInputError when summary.json holds no measured stage (nothing to report)."""
     directory = Path(directory)
     summary = load_summary(directory)
+    if not measured_stages(summary):
+        raise UserInputError(f"{directory / 'summary.json'} holds no measured stage yet (the run stopped in its "
+                             "first stage?); rerun the same `llm-check run` command to resume, then report")
+    produced_by = manifest_lines(directory)
     figures = directory / "figures"
     edge_png = edge_figure(summary, figures)
     sigma_png = sigma_figure(summary, figures)
@@ -208,7 +245,7 @@ def write_report(directory: str | Path) -> Path:
     go_png = go_figure(go, figures)
     lines = [f"# llm-check report: {summary.get('model')}", "",
              f"Weights sha256 `{summary.get('weight_hash')}`, d = {summary.get('n_params')} parameters, "
-             f"seed {summary.get('seed')}.", "", *[f"- {n}" for n in summary.get("notes", [])], "",
+             f"seed {summary.get('seed')}.", "", *produced_by, *[f"- {n}" for n in summary.get("notes", [])], "",
              "## Capabilities", ""]
     for name, block in summary.get("capabilities", {}).items():
         lines += _capability_section(name, block)

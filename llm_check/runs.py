@@ -14,7 +14,7 @@ import json
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from landscape.certificates import Certificate, DisplacementCheck, certify, check_displacement
+from landscape.context import ProbeContext, Theta0Holder
 from landscape.directions import DirectionSpec
 from landscape.edges import BasinEdges, basin_edges
 from landscape.input_robustness import (
@@ -36,7 +37,6 @@ from landscape.landscape_1d import Landscape1D, landscape_1d
 from landscape.scores import Score, causal_lm_nll
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
-from landscape.theta0 import Theta0
 from landscape.worst_case import WorstCase, worst_case_tether
 from llm_check.scores import text_nll_score
 from theory.errors import UserInputError
@@ -48,7 +48,9 @@ ROWS_FILE = "rows.jsonl"
 
 @dataclass(eq=False)
 class RunContext:
-    """A loaded model and where its rows go. `theta0` is the one θ₀ copy shared by every run."""
+    """A loaded real model (model, tokenizer, id, weight hash) and the folder its rows go to. `probe_for`
+    gives the landscape estimators their ProbeContext; all of them share one θ₀ holder, so the one θ₀ copy
+    is made once per loaded model."""
 
     model: torch.nn.Module
     tokenizer: Any
@@ -58,7 +60,7 @@ class RunContext:
     out_dir: Path | None = None
     seed: int = 0
     rng: str = "cpu"
-    theta0: Theta0 | None = None
+    theta0: Theta0Holder = field(default_factory=Theta0Holder)
 
     @classmethod
     def create(cls, model: torch.nn.Module, tokenizer: Any, model_id: str, weight_hash: str,
@@ -76,13 +78,11 @@ class RunContext:
     def n_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
-    def shared_theta0(self) -> Theta0:
-        if self.theta0 is None:
-            self.theta0 = Theta0(self.model)
-        return self.theta0
-
-    def store_kw(self) -> dict[str, Any]:
-        return {"store": self.store, "model_id": self.model_id, "weight_hash": self.weight_hash}
+    def probe_for(self, cap: Capability | None = None, *, store: ResultStore | None | str = "run") -> ProbeContext:
+        """The estimators' context for `cap`'s examples (all, when None); `store` overrides the run's."""
+        return ProbeContext(store=self.store if store == "run" else store, model_id=self.model_id,
+                            weight_hash=self.weight_hash, theta0=self.theta0, rng=self.rng, seed=self.seed,
+                            example_ids=None if cap is None else cap.example_ids)
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,11 +122,10 @@ def most_case_curves(ctx: RunContext, cap: Capability, alphas: Sequence[float], 
     for a in alphas:
         if not math.isfinite(a):
             raise UserInputError(f"alphas must be finite, got {a}")
-    return landscape_1d(ctx.model, cap.score, alphas, k=k, seed=ctx.seed, rng=ctx.rng, example_ids=cap.id_list,
-                        confidence=confidence, theta0=ctx.shared_theta0(), **ctx.store_kw())
+    return landscape_1d(ctx.model, cap.score, alphas, ctx.probe_for(cap), k=k, confidence=confidence)
 
 
-def basin_edge(ctx: RunContext, cap: Capability, *, k: int = 8, tau: float = 0.05, confidence: float = 0.95,
+def basin_edge(ctx: RunContext, cap: Capability, *, tau: float, k: int = 8, confidence: float = 0.95,
                directions: Sequence[DirectionSpec] | None = None, **search: Any) -> BasinEdges:
     """α_edge per direction (both signs; default K raw Gaussian directions) and their median with an
     order-statistic interval (landscape.edges). `search`: alpha_start, rel_precision, … of search_edge."""
@@ -134,9 +133,8 @@ def basin_edge(ctx: RunContext, cap: Capability, *, k: int = 8, tau: float = 0.0
         raise UserInputError(f"K must be >= 1 direction, got {k}")
     if not 0 <= tau <= 1:
         raise UserInputError(f"tau must lie in [0, 1], got {tau}")
-    return basin_edges(ctx.model, cap.score, directions, tau=tau, k=k, seed=ctx.seed, rng=ctx.rng,
-                       example_ids=cap.id_list, confidence=confidence, theta0=ctx.shared_theta0(),
-                       **ctx.store_kw(), **search)
+    return basin_edges(ctx.model, cap.score, ctx.probe_for(cap), directions=directions, tau=tau, k=k,
+                       confidence=confidence, **search)
 
 
 def sigma_grid(center: float, low: int = 3, high: int = 2, ratio: float = 2.0) -> list[float]:
@@ -153,9 +151,8 @@ def sigma_basin_run(ctx: RunContext, cap: Capability, sigmas: Sequence[float], *
     only the σ a binary search over the grid needs (same draws per σ, Bonferroni over the whole grid)."""
     for s in sigmas:
         _positive("sigma", s)
-    return sigma_basin(ctx.model, cap.score, sigmas, tau=tau, n=n, seed=ctx.seed, mode=mode, kind=kind,
-                       rng=ctx.rng, confidence=confidence, example_ids=cap.id_list, theta0=ctx.shared_theta0(),
-                       search=search, **ctx.store_kw())
+    return sigma_basin(ctx.model, cap.score, sigmas, ctx.probe_for(cap), tau=tau, n=n, mode=mode, kind=kind,
+                       confidence=confidence, search=search)
 
 
 @dataclass(frozen=True)
@@ -249,8 +246,8 @@ def sft_case(ctx: RunContext, cap: Capability, theta_sft: str | Path | Mapping[s
              alphas: Sequence[float], *, confidence: float = 0.95) -> Landscape1D:
     """1-D landscape along δ = (θ_sft − θ₀)·√d/‖θ_sft − θ₀‖ (θ_sft: safetensors file/dir or state_dict)."""
     spec = DirectionSpec.sft(theta_sft, rng=ctx.rng)
-    return landscape_1d(ctx.model, cap.score, alphas, [spec], example_ids=cap.id_list, confidence=confidence,
-                        theta0=ctx.shared_theta0(), **ctx.store_kw())
+    return landscape_1d(ctx.model, cap.score, alphas, ctx.probe_for(cap), directions=[spec],
+                        confidence=confidence)
 
 
 def certificate(ctx: RunContext, cap: Capability, sigma: float, *, n: int = 200, q: float | None = None,
@@ -258,8 +255,7 @@ def certificate(ctx: RunContext, cap: Capability, sigma: float, *, n: int = 200,
     """Parameter-space certificate at σ (Thm 4.3): one-sided CP lower bound on p_A from n draws and the
     certified radius σ(Φ⁻¹(p_lower) − Φ⁻¹(q)) in ‖Δθ‖₂ (q default: chance)."""
     _positive("sigma", sigma)
-    return certify(ctx.model, cap.score, sigma, n=n, seed=ctx.seed, q=q, confidence=confidence, mode=mode,
-                   rng=ctx.rng, example_ids=cap.id_list, theta0=ctx.shared_theta0(), **ctx.store_kw())
+    return certify(ctx.model, cap.score, sigma, ctx.probe_for(cap), n=n, q=q, confidence=confidence, mode=mode)
 
 
 def finetuned_certificate(ctx: RunContext, cap: Capability, finetuned: torch.nn.Module, sigma: float, *,
@@ -268,9 +264,10 @@ def finetuned_certificate(ctx: RunContext, cap: Capability, finetuned: torch.nn.
                           ) -> DisplacementCheck:
     """Certificate at θ₀, then the guarantee at ‖θ_ft − θ₀‖ vs the smoothed score measured at θ_ft."""
     cert = certificate(ctx, cap, sigma, n=n, q=q, confidence=confidence)
-    return check_displacement(ctx.model, finetuned, cap.score, cert, confidence=confidence,
-                              example_ids=cap.id_list, store=ctx.store, model_id=finetuned_id,
-                              weight_hash=finetuned_hash)
+    finetuned_ctx = ProbeContext.for_model(finetuned, store=ctx.store, model_id=finetuned_id,
+                                           weight_hash=finetuned_hash, seed=ctx.seed + 1,
+                                           example_ids=cap.example_ids)
+    return check_displacement(ctx.model, finetuned, cap.score, cert, finetuned_ctx, confidence=confidence)
 
 
 def ties_embeddings(model: torch.nn.Module) -> bool:
@@ -304,8 +301,8 @@ def input_robustness(ctx: RunContext, cap: Capability, sigma_emb: float, paramet
     substituting one token of one example by its nearest neighbour in embedding space."""
     _positive("sigma_emb", sigma_emb)
     embedding = ctx.model.get_input_embeddings()
-    certs = input_embedding_certificates(ctx.model, cap.score, embedding, sigma_emb, n=n, seed=ctx.seed,
-                                         confidence=confidence, example_ids=cap.id_list, **ctx.store_kw())
+    certs = input_embedding_certificates(ctx.model, cap.score, embedding, sigma_emb, ctx.probe_for(cap), n=n,
+                                         confidence=confidence)
     ex = certs.examples[0].example_id if example_id is None else int(example_id)
     task = getattr(cap.score, "task", None)
     if task is None or not hasattr(task.examples[ex], "query"):

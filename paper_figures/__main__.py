@@ -9,7 +9,6 @@ with an unexpected error, 2 for bad input (one line on stderr).
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -17,24 +16,17 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from paper_figures.context import RunContext
+from landscape.manifest import write_manifest
+from paper_figures import cost, registry
+from paper_figures.context import FigureRun
 from paper_figures.figure import FigureResult, no_data
+from paper_figures.registry import MODULES
+from theory.cli import OneLineParser
 from theory.errors import UserInputError
-
-MODULES = (
-    "fig01_most_case", "fig02_scale", "fig03_worst_case", "fig04_sft_case", "fig05_strict_basin",
-    "fig06_bounds", "fig07_training", "fig08_go", "fig09_enlargement", "fig10_nll", "fig11_input_robustness",
-    "table01_inside_basin", "claims_table",
-)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse errors are user errors: one line, exit 2
-        raise UserInputError(message)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m paper_figures", description=__doc__.split("\n\n")[1])
+    p = OneLineParser(prog="python -m paper_figures", description=__doc__.split("\n\n")[1])
     p.add_argument("--out", required=True, type=Path, help="output folder (figures, tables, results/)")
     p.add_argument("--quick", action="store_true", help="quick settings (target: ≤ 10 minutes on 2 idle cores, training included)")
     p.add_argument("--only", action="append", metavar="NAME",
@@ -58,15 +50,46 @@ def select(only: Sequence[str] | None) -> list[str]:
     return [m for m in MODULES if m in chosen]
 
 
-def run_item(ctx: RunContext, name: str) -> FigureResult:
-    """Run one module's make(ctx); a missing upstream module gives an honest "no data" figure."""
+def run_item(ctx: FigureRun, name: str) -> FigureResult:
+    """Produce one registry item (its data, then its plot); a missing upstream module gives an honest
+    "no data" figure."""
     try:
-        return importlib.import_module(f"paper_figures.{name}").make(ctx)
+        return registry.produce(ctx, registry.figure(name))
     except ModuleNotFoundError as exc:
         return no_data(ctx.out, name, name, f"upstream module missing: {exc.name}")
 
 
-def write_index(ctx: RunContext, results: Sequence[FigureResult], wall_s: float) -> Path:
+def estimate_stages(ctx: FigureRun, names: Sequence[str]) -> dict[str, cost.StageEstimate]:
+    """Per-item cost estimates (training + evaluations) from unit costs timed now on this machine;
+    empty when the toy models cannot be imported (then each figure says so itself)."""
+    from paper_figures import toy
+
+    t0 = time.perf_counter()
+    try:
+        works = []
+        for name in names:
+            fig = registry.figure(name)
+            works.append(fig.work(ctx) if fig.work else cost.NONE)
+        if all(not w.train and not w.evals for w in works):
+            return {name: cost.StageEstimate(0.0, 0.0, 0, 0) for name in names}
+        units = cost.measure_units(toy.sizes(ctx).n_examples)
+    except ModuleNotFoundError as exc:
+        print(f"[paper_figures] no cost estimate: module {exc.name} missing", flush=True)
+        return {}
+    timing_s = time.perf_counter() - t0
+    stages = dict(zip(names, cost.estimate(works, units)))
+    train, evals = units.train_step_s, units.eval_s
+    print(f"[paper_figures] unit costs ({timing_s:.0f} s to time): training step transformer "
+          f"{train[cost.TRANSFORMER]:.3g} s, mlp {train[cost.MLP]:.3g} s; evaluation transformer "
+          f"{evals[cost.TRANSFORMER]:.3g} s, mlp {evals[cost.MLP]:.3g} s; (noise, example) trial transformer "
+          f"{evals[cost.TRANSFORMER_TRIAL]:.3g} s, mlp {evals[cost.MLP_TRIAL]:.3g} s", flush=True)
+    total = cost.StageEstimate(sum(e.train_s for e in stages.values()), sum(e.eval_s for e in stages.values()),
+                               sum(e.train_steps for e in stages.values()), sum(e.evals for e in stages.values()))
+    print(f"[paper_figures] whole-run estimate ({len(names)} items): {total.line()}", flush=True)
+    return stages
+
+
+def write_index(ctx: FigureRun, results: Sequence[FigureResult], wall_s: float) -> Path:
     """figures.md (+ figures.json): one row per item; rows of items not run this time are kept."""
     store = ctx.out / "figures.json"
     rows = json.loads(store.read_text()) if store.exists() else {}
@@ -86,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         args = _parser().parse_args(argv)
-        ctx = RunContext(out=args.out, quick=args.quick, minmax=args.minmax, llm_results=args.llm_results)
+        ctx = FigureRun(out=args.out, quick=args.quick, minmax=args.minmax, llm_results=args.llm_results)
         names = select(args.only)
         if args.threads < 1:
             raise UserInputError(f"--threads must be >= 1, got {args.threads}")
@@ -94,12 +117,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
         ctx.out.mkdir(parents=True, exist_ok=True)
+        write_manifest(ctx.out, ["python -m paper_figures", *(sys.argv[1:] if argv is None else argv)])
     except (UserInputError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    stages = estimate_stages(ctx, names)
+    predicted = time.perf_counter() - start + sum(e.total_s for e in stages.values())
     results, failed = [], False
     for name in names:
         t0 = time.perf_counter()
+        if name in stages:
+            print(f"[paper_figures] {name}: estimate {stages[name].line()}", flush=True)
         try:
             result = run_item(ctx, name)
         except UserInputError as exc:
@@ -111,9 +139,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = FigureResult(result.name, result.title, result.files, f"failed ({exc})", result.summary)
             failed = True
         results.append(result)
-        print(f"[paper_figures] {result.name}: {result.status} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        spent = time.perf_counter() - t0
+        beside = f"; estimated {stages[name].total_s:.0f} s" if name in stages else ""
+        print(f"[paper_figures] {result.name}: {result.status} ({spent:.0f} s{beside})", flush=True)
     index = write_index(ctx, results, time.perf_counter() - start)
-    print(f"[paper_figures] wrote {index} ({time.perf_counter() - start:.0f} s)")
+    total = time.perf_counter() - start
+    beside = f" vs {predicted:.0f} s estimated ({100 * (predicted - total) / total:+.0f} %)" if stages else ""
+    print(f"[paper_figures] wrote {index}; whole run {total:.0f} s measured{beside}")
     return 1 if failed else 0
 
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from paper_figures import measure, toy
 from paper_figures.claims_table import CLAIMS, judge
-from paper_figures.context import RunContext
+from paper_figures.context import FigureRun
+from paper_figures.stored import MissingData, median_edge, single_edge, values
 from theory.estimate import Estimate
 from theory.stats import clopper_pearson, proportion_estimate
 from theory.verdict import ClaimResult, Region
@@ -23,7 +24,7 @@ TOY_TF = "toy transformer (aligned, d_model 64)"
 TOY_MLP = "toy MLP (width 64, teacher-student)"
 
 
-def strict_basin(ctx: RunContext) -> ClaimResult:
+def strict_basin(ctx: FigureRun) -> ClaimResult:
     from paper_figures.table01_inside_basin import inside_basin
 
     data = ctx.cached("inside_basin", lambda: inside_basin(ctx))
@@ -35,25 +36,25 @@ def strict_basin(ctx: RunContext) -> ClaimResult:
                  source=f"fig05/table01: K'={flat.n} fresh directions at alpha = 1/2 median basic edge = {alpha:.3g}")
 
 
-def worst_narrower(ctx: RunContext) -> ClaimResult:
+def worst_narrower(ctx: FigureRun) -> ClaimResult:
     from paper_figures.fig03_worst_case import worst_data
 
-    worst = measure.single_edge(worst_data(ctx)["basic"]["edges"])
+    worst = single_edge(worst_data(ctx)["basic"]["edges"])
     r = ratio(measure.basic_edge(ctx), worst, "edge(most-case median) / edge(worst-case)")
     return judge("worst-much-narrower", r, Region(10.0, 100.0), model=TOY_TF, source="fig03: basic score, PGA worst direction")
 
 
-def sft_rows(ctx: RunContext) -> list[ClaimResult]:
+def sft_rows(ctx: FigureRun) -> list[ClaimResult]:
     from paper_figures.fig03_worst_case import worst_data
     from paper_figures.fig04_sft_case import sft_direction
 
     def along(kind: str, cap: str) -> Estimate:
-        return measure.single_edge(measure.edges(ctx, cap, directions=lambda: [sft_direction(kind)], label=f"sft-{kind}"))
+        return single_edge(measure.edges(ctx, cap, directions=lambda: [sft_direction(kind)], label=f"sft-{kind}"))
 
     benign = ratio(along("benign", "basic"), measure.basic_edge(ctx), "edge(benign SFT) / median edge(random)")
     kills = ratio(along("adversarial", "safety"), along("adversarial", "basic"),
                   "edge(safety) / edge(basic) along adversarial SFT")
-    near = ratio(along("adversarial", "safety"), measure.single_edge(worst_data(ctx)["safety"]["edges"]),
+    near = ratio(along("adversarial", "safety"), single_edge(worst_data(ctx)["safety"]["edges"]),
                  "edge(adversarial SFT) / edge(worst case), safety score")
     src = "fig04: edges along normalised fine-tuning directions"
     return [judge("benign-sft-like-random", benign, Region(0.5, 2.0), model=TOY_TF, source=src),
@@ -61,18 +62,18 @@ def sft_rows(ctx: RunContext) -> list[ClaimResult]:
             judge("adversarial-sft-near-worst-case", near, Region(hi=2.0), model=TOY_TF, source=src)]
 
 
-def nested(ctx: RunContext) -> ClaimResult:
-    ratios = [ratio(measure.median_edge(measure.edges(ctx, cap)), measure.basic_edge(ctx),
+def nested(ctx: FigureRun) -> ClaimResult:
+    ratios = [ratio(median_edge(measure.edges(ctx, cap)), measure.basic_edge(ctx),
                     f"max over specific capabilities of median edge / basic median edge ({cap})")
               for cap in toy.CAPABILITIES[1:]]
     worst = max(ratios, key=lambda e: e.estimate)
     return judge("basins-nested", worst, Region(hi=1.0), model=TOY_TF, source="fig01 edges: math, coding, safety vs basic")
 
 
-def nll_smooth(ctx: RunContext) -> ClaimResult:
+def nll_smooth(ctx: FigureRun) -> ClaimResult:
     alphas = measure.grid(ctx)
     basic, nll = measure.landscape(ctx, "basic", alphas), measure.landscape(ctx, "nll", alphas)
-    b, n = measure.values(basic), measure.values(nll)
+    b, n = values(basic), values(nll)
     zero = int(np.argmin(np.abs(np.asarray(basic["alphas"]))))
     flat_cols = [j for j in range(b.shape[1]) if j != zero and np.all(b[:, j] == basic["baseline"])]
     if not flat_cols:
@@ -85,7 +86,7 @@ def nll_smooth(ctx: RunContext) -> ClaimResult:
                  source=f"fig10: alpha={basic['alphas'][j]:.3g}, where every 0–1 curve is exactly flat")
 
 
-def theorem_rows(ctx: RunContext) -> list[ClaimResult]:
+def theorem_rows(ctx: FigureRun) -> list[ClaimResult]:
     from paper_figures.fig06_bounds import theorem_margin
 
     src = "fig06: random and fine-tuning displacements, basic score"
@@ -93,7 +94,7 @@ def theorem_rows(ctx: RunContext) -> list[ClaimResult]:
             judge("thm43-holds", theorem_margin(ctx, weak=False), Region(lo=0.0), model=TOY_TF, source=src)]
 
 
-def thm45_rows(ctx: RunContext) -> list[ClaimResult]:
+def thm45_rows(ctx: FigureRun) -> list[ClaimResult]:
     from paper_figures.fig11_input_robustness import data
 
     cx = data(ctx)["counterexample"]
@@ -109,21 +110,25 @@ def thm45_rows(ctx: RunContext) -> list[ClaimResult]:
                   Region(hi=0.0), model=TOY_TF, source=src)]
 
 
-def training_row(ctx: RunContext) -> ClaimResult:
+def training_row(ctx: FigureRun) -> ClaimResult:
     from paper_figures.fig07_training import data
 
     pts = data(ctx)["points"]
+    if len(pts) < 2:
+        raise MissingData(f"the training curve has {len(pts)} checkpoint(s), needs 2")
     r = ratio(Estimate.from_dict(pts[-1]["median_edge"]), Estimate.from_dict(pts[0]["median_edge"]),
               f"median edge at step {pts[-1]['step']} / at step {pts[0]['step']}")
     return judge("basins-widen-with-training", r, Region(lo=1.0), model=TOY_MLP, source="fig07")
 
 
-def forgetting_row(ctx: RunContext) -> ClaimResult:
+def forgetting_row(ctx: FigureRun) -> ClaimResult:
     """forgetting = old-task accuracy before − after the later fine-tune; the interval combines four
     two-sided Clopper–Pearson intervals at 1 − 0.05/4 each (union bound: 95 %)."""
     from paper_figures.fig08_go import data
 
     models = list(data(ctx)["models"].values())
+    if len(models) != 2:
+        raise MissingData(f"the GO comparison stored {len(models)} model(s), needs plain and GO")
     c = 1 - 0.05 / 4
 
     def forgetting(m: dict) -> tuple[float, float, float]:
@@ -138,10 +143,12 @@ def forgetting_row(ctx: RunContext) -> ClaimResult:
     return judge("go-forgets-less", est, Region(lo=0.0), model=TOY_MLP, source="fig08: same later fine-tune")
 
 
-def enlargement_rows(ctx: RunContext) -> list[ClaimResult]:
+def enlargement_rows(ctx: FigureRun) -> list[ClaimResult]:
     from paper_figures import enlargement
 
     data = enlargement.entries(ctx)
+    if not data:
+        raise MissingData("the width sweep stored no entries")
     rows = []
     for (kind, param), entries in enlargement.groups(data).items():
         if len(entries) >= 2:
@@ -160,7 +167,7 @@ def enlargement_rows(ctx: RunContext) -> list[ClaimResult]:
     return rows
 
 
-DERIVERS: dict[str, Callable[[RunContext], ClaimResult | list[ClaimResult]]] = {
+DERIVERS: dict[str, Callable[[FigureRun], ClaimResult | list[ClaimResult]]] = {
     "strict-basin-90pct-at-99": strict_basin, "worst-much-narrower": worst_narrower,
     "benign-sft-like-random": sft_rows, "adversarial-sft-kills-safety-first": sft_rows,
     "adversarial-sft-near-worst-case": sft_rows, "basins-nested": nested, "nll-smooth": nll_smooth,

@@ -1,6 +1,7 @@
-"""The claims table: one row per paper claim (ids fixed by issue 6), written as claims.md + claims.json.
+"""The claims table: one row per claim of the paper (ids and statements: CLAIMS), as claims.md + claims.json.
 
-Rows come from measurements (toymodels.claims, this package's figure data, llm_check results); each is a
+Rows come from measurements (toymodels.claims, this package's figure data, llm_check results: see
+paper_figures.claims, the pipeline step); each is a
 `theory.verdict.ClaimResult` whose verdict is the confidence interval judged against the criterion's
 region: holds (inside), fails (outside), inconclusive (straddles). Every id without a measurement gets
 not-measured (reason), so the table always lists every claim.
@@ -64,18 +65,8 @@ def judge(claim_id: str, estimate: Estimate, region: Region, *, model: str, sour
 
 
 def from_dict(d: Mapping) -> ClaimResult:
-    """A ClaimResult back from its JSON form (to_dict)."""
-
-    def num(x):
-        return None if x is None else float(x)
-
-    ci = d.get("ci")
-    return ClaimResult(id=str(d["id"]), claim=str(d.get("claim", CLAIMS.get(d["id"], ("", ""))[0])),
-                       criterion=str(d.get("criterion", "")), value=num(d.get("value")),
-                       ci=None if ci is None else (num(ci[0]), num(ci[1])),
-                       confidence=num(d.get("confidence")), unit=str(d.get("unit", "")),
-                       n=None if d.get("n") is None else int(d["n"]), model=str(d.get("model", "")),
-                       source=str(d.get("source", "")), verdict=str(d["verdict"]))
+    """A ClaimResult back from its JSON form, the claim text defaulting to this table's statement."""
+    return ClaimResult.from_dict(d, default_claim=CLAIMS.get(str(d.get("id")), ("", ""))[0])
 
 
 def assemble(measured: Iterable[ClaimResult], missing_reasons: Mapping[str, str] | None = None,
@@ -125,74 +116,3 @@ def write(rows: Sequence[ClaimResult], out_dir: str | Path) -> list[Path]:
     paths[0].write_text(json.dumps([r.to_dict() for r in rows], indent=1, allow_nan=False) + "\n")
     paths[1].write_text(to_markdown(rows))
     return paths
-
-
-# ----------------------------------------------------------------------------- the pipeline step
-NAME = "claims"
-TITLE = "Claims table"
-PAPER_ONLY = ClaimResult.unmeasured(
-    "strict-basin-90pct-at-99", CLAIMS["strict-basin-90pct-at-99"][0],
-    "CP 99 % lower bound of the flat fraction > 0.9 at sigma = 0.01, 50 safety prompts",
-    "needs Qwen2.5-7B-Instruct and the paper's safety prompts; run llm_check and pass --llm-results",
-    model="Qwen2.5-7B-Instruct (paper's headline)", source="paper")
-
-
-def _is_measured(row: ClaimResult) -> bool:
-    return not row.verdict.startswith("not-measured")
-
-
-def toymodels_rows(ctx) -> tuple[list[ClaimResult], str | None]:
-    """Rows of toymodels.claims.measure_all_claims (cached), or ([], reason) when it is not available."""
-    try:
-        from toymodels.claims import measure_all_claims
-    except ModuleNotFoundError as exc:
-        return [], f"toymodels.claims not available ({exc.name})"
-    from paper_figures import enlargement
-
-    def compute() -> list[dict]:
-        sweep = enlargement.path(ctx) if enlargement.entries(ctx) else None
-        rows = measure_all_claims(ctx.out / "toymodels" / ctx.settings, ctx.quick, enlargement=sweep)
-        return [r.to_dict() for r in rows]
-
-    data = ctx.cached("toymodels_claims", compute)
-    return [from_dict(d) for d in data], None
-
-
-def make(ctx):
-    """claims.md + claims.json from toymodels.claims, llm_check results and the figure data."""
-    from paper_figures import llm_results
-    from paper_figures.claims_from_figures import DERIVERS
-    from paper_figures.figure import PLOTTED, FigureResult
-
-    toy_rows, toy_reason = toymodels_rows(ctx)
-    llm_rows = llm_results.claims(ctx.llm_results)
-    sources = toy_rows + llm_rows
-    measured = [r for r in sources if _is_measured(r)]
-    have = {r.id for r in measured}
-    reasons: dict[str, str] = {}
-    done: set = set()
-    for cid, derive in DERIVERS.items():
-        if cid in have or derive in done:
-            continue
-        done.add(derive)
-        try:
-            out = derive(ctx)
-        except Exception as exc:  # an honest not-measured row beats a crashed table
-            reasons[cid] = f"measurement failed: {type(exc).__name__}: {exc}"
-            continue
-        for row in out if isinstance(out, list) else [out]:
-            if row.id not in have:
-                (measured if _is_measured(row) else sources).append(row)
-    have = {r.id for r in measured}
-    unmeasured = [r for r in sources if not _is_measured(r) and r.id not in have]
-    if not any(r.id == PAPER_ONLY.id for r in llm_rows):
-        measured.append(PAPER_ONLY)
-    default = toy_reason or "not reported by toymodels.claims and no figure data for it"
-    rows = assemble(measured + unmeasured, reasons, default_reason=default)
-    files = write(rows, ctx.out)
-    counts = {}
-    for r in rows:
-        key = r.verdict.split(" ")[0]
-        counts[key] = counts.get(key, 0) + 1
-    return FigureResult(NAME, TITLE, tuple(files), PLOTTED,
-                        f"{len(rows)} rows: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

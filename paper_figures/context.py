@@ -19,7 +19,7 @@ from theory.errors import UserInputError
 
 
 @dataclass(frozen=True)
-class RunContext:
+class FigureRun:
     """quick: the ≤ 10-minute settings; minmax: plot the paper's min–max loss instead of raw scores;
     llm_results: a folder of llm_check results whose panels/claims are added when given."""
 
@@ -67,3 +67,7 @@ class RunContext:
             return json.loads(path.read_text())
         except ValueError as exc:
             raise UserInputError(f"{path}: corrupt stored result ({exc}); delete it to recompute") from exc
+
+    def has(self, name: str) -> bool:
+        """Whether the JSON data `name` is already stored (cached() would only read it)."""
+        return (self.results_dir / f"{name}.json").exists()

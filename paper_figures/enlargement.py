@@ -11,15 +11,15 @@ import json
 import sys
 from pathlib import Path
 
-from paper_figures.context import RunContext
+from paper_figures.context import FigureRun
 from theory.errors import UserInputError
 
 
-def path(ctx: RunContext) -> Path:
+def path(ctx: FigureRun) -> Path:
     return ctx.out / "toymodels" / ctx.settings / "enlargement.json"
 
 
-def entries(ctx: RunContext) -> list[dict]:
+def entries(ctx: FigureRun) -> list[dict]:
     """The sweep's enlargement.json entries (computed on first use; resumable through its own store)."""
     folder = path(ctx).parent
     if not path(ctx).exists():
@@ -41,3 +41,31 @@ def groups(data: list[dict]) -> dict[tuple[str, str], list[dict]]:
     for e in data:
         out.setdefault((e["kind"], e["parameterisation"]), []).append(e)
     return {k: sorted(v, key=lambda e: e["params"]) for k, v in out.items()}
+
+
+FINE_POINTS = 8  # ≈ fine σ points between the coarse bracket ends (two coarse steps wide, ratio √2)
+
+
+def sweep_work(run: FigureRun):
+    """Training steps and (noise, example) trials of the sweep (none once enlargement.json is stored): per
+    arm a base model, the σ_train = 0 control and one GO run per σ factor, each measured in the raw and
+    the invariant unit on a coarse then a fine grid, plus the reparameterisation control."""
+    from paper_figures import cost
+    from toymodels.enlarge import COARSE_GRIDS, FULL, QUICK
+
+    if path(run).exists():
+        return cost.NONE
+    cfg = QUICK if run.quick else FULL
+    tunes = 1 + len(cfg.sigma_factors)
+    train: dict[str, tuple[str, int]] = {}
+    evals: dict[str, tuple[str, int]] = {}
+    arms = [(cost.MLP, cost.MLP_TRIAL, f"mlp{w}-{p}", cfg.mlp_base, cfg.mlp_tune, cfg.n_draws)
+            for p in cfg.parameterisations for w in cfg.mlp_widths]
+    arms += [(cost.TRANSFORMER, cost.TRANSFORMER_TRIAL, f"tf{w}", cfg.tf_base, cfg.tf_tune, cfg.tf_n_draws)
+             for w in cfg.transformer_widths]
+    coarse = len(COARSE_GRIDS["gaussian"]) * cfg.n_draws_coarse
+    for kind, trial, key, base, tune, draws in arms:
+        train[f"sweep-{key}"] = (kind, base.steps + tunes * tune.steps)
+        measured_models = tunes + 1  # control, GO runs, reparameterised control
+        evals[f"sweep-{key}"] = (trial, measured_models * 2 * (coarse + FINE_POINTS * draws))
+    return cost.Work(train, evals)

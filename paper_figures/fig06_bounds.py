@@ -10,13 +10,15 @@ fine-tuned weights. x is the Euclidean distance ‖Δθ‖₂ (not α).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from landscape.certificates import certify, check_displacement
 from landscape.plotting import DISTANCE_LABEL, color, finish_axes, log_axis, new_figure, save_figure
-from paper_figures import measure, toy
-from paper_figures.context import RunContext
+from paper_figures.context import FigureRun
+from paper_figures.cost import Work
 from paper_figures.figure import PLOTTED, FigureResult
+from paper_figures.registry import Figure
 from theory.bounds import certified_lower_bound, lipschitz_lower_bound
 from theory.estimate import Estimate
 
@@ -32,35 +34,50 @@ def _check_dict(check, label: str) -> dict:
             "verdict": check.verdict}
 
 
-def bound_data(ctx: RunContext) -> dict:
+def bound_data(ctx: FigureRun) -> dict:
     """Certificate at σ₀ and the displacement checks (see module doc)."""
+    from landscape.certificates import certify, check_displacement
+    from landscape.context import ProbeContext
+    from paper_figures import measure, toy
     from toymodels.theorems import displaced_copy, random_displacement
 
     s = toy.sizes(ctx)
     sigma0 = 0.5 * measure.basic_edge(ctx).estimate
     base = toy.transformer("align")
     score = toy.capability_scores(ctx)["basic"]
-    common = dict(store=ctx.store)
-    cert = certify(base, score, sigma0, n=s.n_noise, seed=0, model_id=toy.transformer_id("align"), **common)
+    def probe(model, model_id: str, seed: int) -> ProbeContext:
+        return ProbeContext.for_model(model, store=ctx.store, model_id=model_id, seed=seed)
+
+    cert = certify(base, score, sigma0, probe(base, toy.transformer_id("align"), 0), n=s.n_noise)
     checks = []
     for j, m in enumerate(RANDOM_MULTIPLES):
         moved = displaced_copy(base, random_displacement(base, m * sigma0, DISPLACEMENT_SEED + j))
-        check = check_displacement(base, moved, score, cert, seed=1 + j,
-                                   model_id=f"{toy.transformer_id('align')}+random{j}", **common)
+        check = check_displacement(base, moved, score, cert,
+                                   probe(moved, f"{toy.transformer_id('align')}+random{j}", 1 + j))
         checks.append(_check_dict(check, "random Δ"))
     for kind in toy.FINETUNE_KINDS:
-        check = check_displacement(base, toy.transformer(kind), score, cert, seed=10,
-                                   model_id=toy.transformer_id(kind), **common)
+        tuned = toy.transformer(kind)
+        check = check_displacement(base, tuned, score, cert, probe(tuned, toy.transformer_id(kind), 10))
         checks.append(_check_dict(check, f"{kind} fine-tune"))
     return {"sigma": sigma0, "p_a": cert.p_a.to_dict(), "q": cert.q, "radius": cert.radius, "checks": checks}
 
 
-def data(ctx: RunContext) -> dict:
+def data(ctx: FigureRun) -> dict:
     return ctx.cached("bounds", lambda: bound_data(ctx))
 
 
-def make(ctx: RunContext) -> FigureResult:
-    d = data(ctx)
+def work(run: FigureRun) -> Work:
+    from paper_figures import cost, toy
+
+    if run.has("bounds"):
+        return cost.NONE
+    checks = len(RANDOM_MULTIPLES) + len(toy.FINETUNE_KINDS)
+    jobs = {k: v for kind in toy.FINETUNE_KINDS for k, v in toy.transformer_jobs(kind).items()}
+    return toy.grid_work(run) + cost.Work(jobs, {"bounds": (cost.TRANSFORMER_TRIAL,
+                                                             (1 + checks) * toy.sizes(run).n_noise)})
+
+
+def plot(d: dict, out: Path) -> FigureResult:
     sigma0 = d["sigma"]
     fig, (left, right) = new_figure(2, width_per_panel=5.6, height=5.4)
     r = np.linspace(0.0, 4.0 * sigma0, 200)
@@ -92,14 +109,14 @@ def make(ctx: RunContext) -> FigureResult:
     right.set_ylim(-0.03, 1.03)
     finish_axes(right, title=f"toy transformer, σ₀ = {sigma0:.3g} per coordinate", xlabel=DISTANCE_LABEL,
                 legend_below=True)
-    files = save_figure(fig, ctx.out, NAME, suptitle=TITLE)
+    files = save_figure(fig, out, NAME, suptitle=TITLE)
     n_ok = sum(c["verdict"] == "holds" for c in d["checks"])
     return FigureResult(NAME, TITLE, tuple(files), PLOTTED,
                         f"bound curves; measured smoothed scores at {len(d['checks'])} displacements "
                         f"({n_ok} certified ≥ bound)")
 
 
-def theorem_margin(ctx: RunContext, weak: bool) -> Estimate:
+def theorem_margin(ctx: FigureRun, weak: bool) -> Estimate:
     """min over displacements of (measured smoothed score − guaranteed bound), interval from the per-check
     99 % intervals (simultaneous coverage ≥ 1 − m·0.01 by the union bound)."""
     d = data(ctx)
@@ -111,3 +128,6 @@ def theorem_margin(ctx: RunContext, weak: bool) -> Estimate:
                     ci=(min(e.lo - b for e, b in zip(ests, bounds)), min(e.hi - b for e, b in zip(ests, bounds))),
                     confidence=max(1e-3, 1 - m * (1 - ests[0].confidence)), n=m,
                     unit="smoothed score − bound (min over displacements)", method="union of per-check CP")
+
+
+FIGURE = Figure(NAME, TITLE, data, plot, work)

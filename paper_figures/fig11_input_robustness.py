@@ -10,13 +10,15 @@ substitution distance ‖W_i − W_j‖₂ lies within a radius. Right: the coun
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from landscape.input_robustness import input_embedding_certificates, token_distances
 from landscape.plotting import color, finish_axes, new_figure, save_figure
-from paper_figures import fig06_bounds, toy
-from paper_figures.context import RunContext
+from paper_figures.context import FigureRun
+from paper_figures.cost import Work
 from paper_figures.figure import PLOTTED, FigureResult
+from paper_figures.registry import Figure
 from theory.estimate import Estimate
 
 NAME = "fig11_input_robustness"
@@ -26,7 +28,10 @@ FAIL_PROB = 0.005
 SIGMA_EMB_FRACTION = 0.1  # σ_emb as a fraction of the median token-pair distance
 
 
-def input_data(ctx: RunContext) -> dict:
+def input_data(ctx: FigureRun) -> dict:
+    from landscape.context import ProbeContext
+    from landscape.input_robustness import input_embedding_certificates, token_distances
+    from paper_figures import fig06_bounds, toy
     from toymodels.theorems import repeated_token_counterexample
 
     base = toy.transformer("align")
@@ -36,9 +41,9 @@ def input_data(ctx: RunContext) -> dict:
     sigma_emb = SIGMA_EMB_FRACTION * float(np.median(pairs))
     score = toy.capability_scores(ctx)["basic"]
     n = toy.sizes(ctx).n_noise // 2
-    certs = input_embedding_certificates(base, score, base.tok_emb, sigma_emb, n=n, seed=0,
-                                         example_ids=list(range(N_CERTIFIED_EXAMPLES)), store=ctx.store,
-                                         model_id=toy.transformer_id("align"))
+    probe = ProbeContext.for_model(base, store=ctx.store, model_id=toy.transformer_id("align"), seed=0,
+                                   example_ids=range(N_CERTIFIED_EXAMPLES))
+    certs = input_embedding_certificates(base, score, base.tok_emb, sigma_emb, probe, n=n)
     bounds = fig06_bounds.data(ctx)
     cx = repeated_token_counterexample(base, 0, 1, n=toy.sizes(ctx).n_noise, seed=0, fail_prob=FAIL_PROB)
     return {"sigma_emb": sigma_emb, "q": certs.q, "pair_distances": sorted(pairs.tolist()),
@@ -51,12 +56,23 @@ def input_data(ctx: RunContext) -> dict:
                 "heuristic_violated": cx.heuristic.violated, "rigorous_violated": cx.rigorous.violated}}
 
 
-def data(ctx: RunContext) -> dict:
+def data(ctx: FigureRun) -> dict:
     return ctx.cached("input_robustness", lambda: input_data(ctx))
 
 
-def make(ctx: RunContext) -> FigureResult:
-    d = data(ctx)
+def work(run: FigureRun) -> Work:
+    from paper_figures import cost, fig06_bounds, toy
+
+    if run.has("input_robustness"):
+        return cost.NONE
+    s = toy.sizes(run)
+    embedding = cost.Work(toy.transformer_jobs("align"),
+                          {"input_robustness": (cost.TRANSFORMER, s.n_noise // 2 * N_CERTIFIED_EXAMPLES // s.n_examples),
+                           "counterexample": (cost.TRANSFORMER_TRIAL, 2 * s.n_noise)})
+    return fig06_bounds.work(run) + embedding
+
+
+def plot(d: dict, out: Path) -> FigureResult:
     fig, (left, mid, right) = new_figure(3, width_per_panel=4.6, height=3.9)
     radii = np.sort(np.asarray(d["rigorous_radii"], dtype=np.float64))
     left.step(radii, np.arange(1, radii.size + 1) / radii.size, where="post", color=color(0),
@@ -85,8 +101,11 @@ def make(ctx: RunContext) -> FigureResult:
     right.set_ylabel("smoothed score")
     right.set_ylim(0, 1.03)
     finish_axes(right, title="repeated token: x = (a, b) → (a, a)")
-    files = save_figure(fig, ctx.out, NAME, suptitle=TITLE)
+    files = save_figure(fig, out, NAME, suptitle=TITLE)
     return FigureResult(NAME, TITLE, tuple(files), PLOTTED,
                         f"rigorous radii of {radii.size} examples vs heuristic radius; pair coverage; "
                         f"counter-example heuristic violated={cx['heuristic_violated']}, "
                         f"rigorous violated={cx['rigorous_violated']}")
+
+
+FIGURE = Figure(NAME, TITLE, data, plot, work)

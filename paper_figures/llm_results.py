@@ -35,14 +35,12 @@ def landscapes(folder: Path | None) -> list[tuple[str, dict]]:
 
 
 def claims(folder: Path | None) -> list[ClaimResult]:
-    from paper_figures.claims_table import from_dict
-
     if folder is None or not (folder / "claims.json").exists():
         return []
     data = _load(folder / "claims.json")
     if not isinstance(data, list):
         raise UserInputError(f"{folder / 'claims.json'} must hold a list of claim rows")
     try:
-        return [from_dict(d) for d in data]
+        return [ClaimResult.from_dict(d) for d in data]
     except (KeyError, TypeError, ValueError) as exc:
         raise UserInputError(f"{folder / 'claims.json'}: malformed claim row ({exc})") from exc

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from landscape.context import ProbeContext
 from landscape.edges import basin_edges
 from paper_figures import toy
-from paper_figures.context import RunContext
+from paper_figures.context import FigureRun
 
 WIDTH = 64
 CHECKPOINT_EVERY = 50
@@ -23,18 +24,19 @@ def task(seed: int = 0):
     return teacher_student(seed=seed)
 
 
-def edges(ctx: RunContext, model, model_id: str):
+def edges(ctx: FigureRun, model, model_id: str):
     """Basin edges of held-out accuracy at the collapse midpoint τ = ½(S(θ₀) − chance) (toymodels.claims
     .half_drop; τ = 0 would trip on a single flipped test example), K raw Gaussian directions."""
     from toymodels.claims import half_drop
 
     s = toy.sizes(ctx)
     score = task().accuracy(N_TEST)
-    return basin_edges(model, score, k=s.k, seed=0, tau=half_drop(score, model), rel_precision=s.rel_precision,
-                       alpha_start=1e-2, alpha_min=1e-5, alpha_max=10.0, store=ctx.store, model_id=model_id)
+    probe = ProbeContext.for_model(model, store=ctx.store, model_id=model_id, seed=0)
+    return basin_edges(model, score, probe, k=s.k, tau=half_drop(score, model), rel_precision=s.rel_precision,
+                       alpha_start=1e-2, alpha_min=1e-5, alpha_max=10.0)
 
 
-def training_curve(ctx: RunContext) -> dict:
+def training_curve(ctx: FigureRun) -> dict:
     """Median basic edge and clean accuracy at every checkpoint of one plain MLP training run."""
     from toymodels.mlp import MLP, MLPConfig
     from toymodels.train import MLP_TRAIN, train_mlp
@@ -75,7 +77,7 @@ def _forgetting(model, label: str) -> dict:
     return {"label": label, "n_test": N_TEST, "points": points}
 
 
-def go_comparison(ctx: RunContext) -> dict:
+def go_comparison(ctx: FigureRun) -> dict:
     """Plain vs GO-trained MLP (σ_train = GO_FACTOR × the plain median edge): edges, 1-D landscapes over
     the same K directions, and forgetting under the same later fine-tune."""
     from landscape.landscape_1d import landscape_1d, symmetric_grid
@@ -91,8 +93,39 @@ def go_comparison(ctx: RunContext) -> dict:
     score = task().accuracy(N_TEST)
     out = {"sigma_train": sigma_train, "chance": score.chance, "models": {}}
     for label, model, e in (("plain AdamW", plain, plain_edges), (f"GO σ_train={sigma_train:g}", go, go_edges)):
-        land = landscape_1d(model, score, alphas, k=toy.sizes(ctx).k, seed=0, store=ctx.store,
-                            model_id=f"mlp{WIDTH}-{label}")
+        land = landscape_1d(model, score, alphas,
+                            ProbeContext.for_model(model, store=ctx.store, model_id=f"mlp{WIDTH}-{label}", seed=0),
+                            k=toy.sizes(ctx).k)
         out["models"][label] = {"median_edge": e.median.to_dict(), "landscape": land,
                                 "forgetting": _forgetting(model, label)}
     return out
+
+
+def _edge_evals(run: FigureRun) -> int:
+    return 2 + toy.sizes(run).k * toy.EDGE_EVALS_PER_DIRECTION  # S(θ₀), τ, then the K directions
+
+
+def training_curve_work(run: FigureRun):
+    """One checkpointed training run and the edges at every checkpoint (none once stored)."""
+    from paper_figures import cost
+    from toymodels.train import MLP_TRAIN
+
+    if run.has("training_curve"):
+        return cost.NONE
+    checkpoints = MLP_TRAIN.steps // CHECKPOINT_EVERY
+    return cost.Work({"mlp-training-curve": (cost.MLP, MLP_TRAIN.steps)},
+                     {"training_curve": (cost.MLP, checkpoints * (1 + _edge_evals(run)))})
+
+
+def go_comparison_work(run: FigureRun):
+    """Plain and GO training, their edges and landscapes, and two later fine-tunes (none once stored)."""
+    from paper_figures import cost
+    from toymodels.train import MLP_TRAIN
+
+    if run.has("go_comparison"):
+        return cost.NONE
+    s = toy.sizes(run)
+    per_model = _edge_evals(run) + 1 + s.k * (s.grid_points - 1) + 2 * (1 + LATER_FINETUNE_STEPS // LATER_FINETUNE_EVERY)
+    return cost.Work({"mlp-plain": (cost.MLP, MLP_TRAIN.steps), "mlp-go": (cost.MLP, MLP_TRAIN.steps),
+                      "mlp-forgetting": (cost.MLP, 2 * LATER_FINETUNE_STEPS)},
+                     {"go_comparison": (cost.MLP, 2 * per_model)})

@@ -10,12 +10,15 @@ over the K′ directions, the minimum, and the strictly flat fraction (S(θ₀+�
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 
-from paper_figures import measure, toy
-from paper_figures.context import RunContext
+from paper_figures.context import FigureRun
+from paper_figures.cost import Work
 from paper_figures.figure import PLOTTED, FigureResult
+from paper_figures.registry import Figure
+from paper_figures.stored import values
 from theory.estimate import Estimate
 
 NAME = "table01_inside_basin"
@@ -23,8 +26,10 @@ TITLE = "Table 1: scores inside the basin on fresh directions"
 CONFIDENCE = 0.99
 
 
-def inside_basin(ctx: RunContext) -> dict:
+def inside_basin(ctx: FigureRun) -> dict:
     """{"edge": Estimate dict, "alphas": [...], "multiples": [...], "landscapes": {capability: Landscape1D}}."""
+    from paper_figures import measure, toy
+
     edge = measure.basic_edge(ctx)
     alphas = [m * edge.estimate for m in toy.ALPHA_MULTIPLES]
     s = toy.sizes(ctx)
@@ -35,11 +40,26 @@ def inside_basin(ctx: RunContext) -> dict:
                            for cap in toy.CAPABILITIES}}
 
 
+def data(run: FigureRun) -> dict:
+    """inside_basin, stored under that name (shared with Figure 5 and the claims)."""
+    return run.cached("inside_basin", lambda: inside_basin(run))
+
+
+def work(run: FigureRun) -> Work:
+    from paper_figures import cost, toy
+
+    if run.has("inside_basin"):
+        return cost.NONE
+    s = toy.sizes(run)
+    return toy.landscape_work(run, [("align", cap, "fresh") for cap in toy.CAPABILITIES], k=s.k_fresh,
+                              n_alphas=1 + len(toy.ALPHA_MULTIPLES))
+
+
 def rows(data: dict) -> list[dict]:
     """One row per (α multiple, capability): mean, min, flat fraction and its CP interval."""
     out = []
     for cap, land in data["landscapes"].items():
-        vals = measure.values(land)
+        vals = values(land)
         for m, alpha in zip(data["multiples"], data["alphas"]):
             i = int(np.argmin(np.abs(np.asarray(land["alphas"]) - alpha)))
             flat = Estimate.from_dict(land["strict_basin_fraction"][i])
@@ -47,13 +67,14 @@ def rows(data: dict) -> list[dict]:
                         "mean_score": float(np.mean(vals[:, i])), "min_score": float(np.min(vals[:, i])),
                         "flat_fraction": flat.estimate, "flat_ci_lo": flat.lo, "flat_ci_hi": flat.hi,
                         "k_fresh": int(vals.shape[0])})
-    return sorted(out, key=lambda r: (r["multiple_of_edge"], toy.CAPABILITIES.index(r["capability"])))
+    order = list(data["landscapes"])
+    return sorted(out, key=lambda r: (r["multiple_of_edge"], order.index(r["capability"])))
 
 
-def write(data: dict, ctx: RunContext) -> list:
+def write(data: dict, out: Path) -> list:
     table = rows(data)
     edge = Estimate.from_dict(data["edge"])
-    csv_path, md_path = ctx.out / f"{NAME}.csv", ctx.out / f"{NAME}.md"
+    csv_path, md_path = out / f"{NAME}.csv", out / f"{NAME}.md"
     with csv_path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(table[0]))
         writer.writeheader()
@@ -72,9 +93,11 @@ def write(data: dict, ctx: RunContext) -> list:
     return [md_path, csv_path]
 
 
-def make(ctx: RunContext) -> FigureResult:
-    data = ctx.cached("inside_basin", lambda: inside_basin(ctx))
-    files = write(data, ctx)
+def plot(data: dict, out: Path) -> FigureResult:
+    files = write(data, out)
     return FigureResult(NAME, TITLE, tuple(files), PLOTTED,
                         f"mean/min score and flat fraction of K′={data['k_fresh']} fresh directions at "
                         "α ∈ {¼,½,¾,1,1.5} × median edge, per capability")
+
+
+FIGURE = Figure(NAME, TITLE, data, plot, work)

@@ -1,4 +1,4 @@
-"""Prepared GPU check for llm_check (issue 5): bf16 Llama with >= 1B parameters built from a config on the
+"""Prepared GPU check for llm_check: a bf16 Llama with >= 1B parameters built from a config on the
 device (no weights travel), perturbed-evaluation throughput and sweep memory ratios (benchmarks/llm.py).
 
     python scripts/gpu_check.py            # on the GPU machine: 1.1B Llama, bfloat16, cuda, 300 examples

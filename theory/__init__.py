@@ -1,1 +1,11 @@
-"""theory room of the basin suite (see ../shared/DESIGN.md)."""
+"""theory: the mathematics of the basin suite, with no model in sight (numpy, scipy, sympy; never torch).
+
+Closed-form certificates of randomized smoothing in parameter space (Thms 4.2–4.5), confidence intervals
+(Clopper–Pearson, Hoeffding, order statistics), the mean and variance of ‖Z‖₂ for Z ~ N(0, I_d), the
+quadratic loss model, the counter-example to Thm 4.5 as stated, symbolic derivations each checked against a
+mutant that must fail (`python -m theory`), the shared `Estimate` record and claim verdicts, the error
+types, and the one argument parser the command lines share.
+
+Rooms, lowest first; imports only point down this list (enforced by tests/test_import_graph.py):
+theory → landscape → toymodels, llm_check (peers, never importing each other) → paper_figures → benchmarks.
+"""

@@ -6,12 +6,12 @@ that passes means the checker cannot fail, and also exits 1. User errors: one li
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import sympy as sp
 
+from theory.cli import OneLineParser
 from theory.derivations import FAILED, Derivation, derivations, mutants
 from theory.errors import UserInputError
 
@@ -39,10 +39,10 @@ def _markdown(results: tuple[Derivation, ...], mutated: tuple[tuple[str, Derivat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m theory", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m theory", description=__doc__.splitlines()[0])
     parser.add_argument("--report", metavar="FILE", help="also write a Markdown report to FILE")
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         if args.report is not None and not Path(args.report).resolve().parent.is_dir():
             raise UserInputError(f"--report: directory of {args.report!r} does not exist")
         results = derivations()

@@ -1,4 +1,4 @@
-"""`Estimate`: the one record shape for every measured quantity (DESIGN.md, "Shared records").
+"""`Estimate`: the one record shape for every measured quantity, in results, JSON and reports.
 
 {estimate, ci: [lo, hi], confidence, coverage, n, unit} plus the method that produced the interval.
 `confidence` is the nominal level asked for; `coverage` the level the method guarantees (for order
@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from theory.errors import UserInputError
+from theory.errors import InternalError
 
 
 def _finite_or_none(x: float | None) -> float | None:
@@ -24,6 +24,11 @@ def _finite_or_none(x: float | None) -> float | None:
 
 def _nan_if_none(x: Any) -> float:
     return float("nan") if x is None else float(x)
+
+
+def format_interval(value: float, ci: tuple[float, float], digits: int = 3) -> str:
+    """`value [lo, hi]` with `digits` significant digits: format_interval(1.58, (0.0, 6.3245)) == "1.58 [0, 6.32]"."""
+    return f"{value:.{digits}g} [{ci[0]:.{digits}g}, {ci[1]:.{digits}g}]"
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,9 @@ class Estimate:
         object.__setattr__(self, "ci", (lo, hi))
         object.__setattr__(self, "estimate", float(self.estimate))
         if not (math.isnan(lo) or math.isnan(hi)) and lo > hi:
-            raise UserInputError(f"Estimate ci must satisfy lo <= hi, got ({lo}, {hi})")
+            raise InternalError(f"Estimate ci must satisfy lo <= hi, got ({lo}, {hi})")
         if not 0.0 < self.confidence < 1.0:
-            raise UserInputError(f"Estimate confidence must lie in (0, 1), got {self.confidence}")
+            raise InternalError(f"Estimate confidence must lie in (0, 1), got {self.confidence}")
 
     @property
     def lo(self) -> float:
@@ -64,6 +69,10 @@ class Estimate:
     @property
     def hi(self) -> float:
         return self.ci[1]
+
+    def brief(self, digits: int = 3) -> str:
+        """`estimate [lo, hi]` with `digits` significant digits, e.g. "1.58 [0, 6.32]" (for logs)."""
+        return format_interval(self.estimate, self.ci, digits)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; NaN becomes None (null). Infinities are written as the strings "inf"/"-inf"."""

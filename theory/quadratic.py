@@ -1,6 +1,6 @@
 """The quadratic loss model L(θ₀+Δ) − L(θ₀) = ½ Δᵀ H Δ (H ⪰ 0, d × d), described by H's eigenvalues.
 
-Two units (DESIGN.md): α = per-coordinate scale of a Gaussian direction (Δ = α δ, δ ~ N(0, I_d), so
+The suite's two units: α = per-coordinate scale of a Gaussian direction (Δ = α δ, δ ~ N(0, I_d), so
 ‖Δ‖ ≈ α√d), and ‖Δθ‖ = Euclidean norm. A worst-case direction is normalised to norm √d, so its α is ‖Δ‖/√d.
 
 - Most case:  E ½ΔᵀHΔ = σ² tr H / 2  for Δ ~ N(0, σ² I)          → basin σ_mc(τ) = √(2τ / tr H)  (α)

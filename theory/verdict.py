@@ -94,3 +94,19 @@ class ClaimResult:
                 "ci": None if self.ci is None else [enc(self.ci[0]), enc(self.ci[1])],
                 "confidence": self.confidence, "unit": self.unit, "n": self.n, "model": self.model,
                 "source": self.source, "verdict": self.verdict}
+
+    @classmethod
+    def from_dict(cls, d: dict, default_claim: str = "") -> ClaimResult:
+        """The row back from its to_dict() form ("inf"/"-inf" strings and nulls decoded); `default_claim`
+        fills a missing "claim" text."""
+
+        def num(x):
+            return None if x is None else float(x)
+
+        ci = d.get("ci")
+        return cls(id=str(d["id"]), claim=str(d.get("claim", default_claim)),
+                   criterion=str(d.get("criterion", "")), value=num(d.get("value")),
+                   ci=None if ci is None else (num(ci[0]), num(ci[1])),
+                   confidence=num(d.get("confidence")), unit=str(d.get("unit", "")),
+                   n=None if d.get("n") is None else int(d["n"]), model=str(d.get("model", "")),
+                   source=str(d.get("source", "")), verdict=str(d["verdict"]))

@@ -22,18 +22,16 @@ from pathlib import Path
 
 import torch
 
+from landscape.manifest import write_manifest
+from theory.cli import OneLineParser
 from theory.errors import UserInputError
+from theory.estimate import Estimate
 from toymodels.enlarge import FULL, QUICK, run_sweep
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse errors are user errors: one line, exit 2
-        raise UserInputError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m toymodels", description="toy models: width sweeps and the 5x claim")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = OneLineParser(prog="python -m toymodels", description="toy models: width sweeps and the 5x claim")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     helps = {"enlarge": "GO vs AdamW sigma-basins per width -> DIR/enlargement.json",
              "claims": "every empirical claim with a verdict -> DIR/claims.json",
              "all": "enlarge, then claims, in one call"}
@@ -52,9 +50,9 @@ def _enlarge(args: argparse.Namespace) -> None:
     entries = run_sweep(cfg, args.out, log=lambda s: print(s, file=sys.stderr, flush=True))
     print(f"wrote {args.out / 'enlargement.json'}: {len(entries)} entries in {time.perf_counter() - start:.0f} s")
     for e in entries:
-        f, fi = e["factor"], e["factor_invariant"]
+        f, fi = Estimate.from_dict(e["factor"]), Estimate.from_dict(e["factor_invariant"])
         print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} params={e['params']:<7} "
-              f"factor={f['estimate']} {f['ci']}  invariant={fi['estimate']} {fi['ci']}  {e['verdict']}")
+              f"factor={f.brief()}  invariant={fi.brief()}  {e['verdict']}")
 
 
 def _claims(args: argparse.Namespace) -> None:
@@ -73,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.out.exists() and not args.out.is_dir():
             raise UserInputError(f"--out {args.out} exists and is not a directory")
         torch.set_num_threads(args.threads)
+        write_manifest(args.out, ["python -m toymodels", *(sys.argv[1:] if argv is None else argv)])
         if args.command in ("enlarge", "all"):
             _enlarge(args)
         if args.command in ("claims", "all"):

@@ -54,6 +54,7 @@ import torch
 from torch import nn
 
 from landscape.certificates import certify
+from landscape.context import ProbeContext
 from landscape.directions import DirectionSpec, bind
 from landscape.edges import BasinEdges, basin_edges
 from landscape.evaluate import ProbeEvaluator, default_directions
@@ -168,11 +169,15 @@ class Workspace:
         torch.save(states, path)
         return states
 
+    def context(self, model: nn.Module, model_id: str, seed: int = 0) -> ProbeContext:
+        """The probe context of one trained model: rows in this workspace's store under `model_id`."""
+        return ProbeContext.for_model(model, store=self.store, model_id=model_id, seed=seed)
+
     def edges(self, model: nn.Module, model_id: str, score: Score, directions: Sequence[DirectionSpec], tau: float,
               kind: str, alpha_start: float = 1e-2, alpha_max: float = 10.0) -> BasinEdges:
-        res = basin_edges(model, score, list(directions), tau=tau, alpha_start=alpha_start, alpha_max=alpha_max,
-                          rel_precision=self.cfg.rel_precision, n_checks=self.cfg.n_checks,
-                          confidence=self.cfg.confidence, store=self.store, model_id=model_id)
+        res = basin_edges(model, score, self.context(model, model_id), directions=list(directions), tau=tau,
+                          alpha_start=alpha_start, alpha_max=alpha_max, rel_precision=self.cfg.rel_precision,
+                          n_checks=self.cfg.n_checks, confidence=self.cfg.confidence)
         self.dump(f"edges/{model_id}-{score.name.replace('/', '_')}-{kind}", res)
         return res
 
@@ -297,7 +302,7 @@ def measure_transformer(ws: Workspace) -> TransformerMeasurements:
                         0.9 * max(baselines["basic"] - basic.chance, 0.0), "gaussian-collapse", alpha_start=1e-3)
     alpha0 = _finite(first.median.estimate, gauss["basic"].median.estimate, 1e-2)
     nll = sized(language_nll(cfg.n_eval_tf, cfg.seed))
-    ev = ProbeEvaluator(theta0, nll, store=ws.store, model_id="tf-align")
+    ev = ProbeEvaluator(theta0, nll, ws.context(theta0, "tf-align"))
     nll0 = ev.baseline().value
     exps = []
     for spec in dirs:
@@ -308,9 +313,9 @@ def measure_transformer(ws: Workspace) -> TransformerMeasurements:
         if exps_clean else Estimate(math.nan, (math.nan, math.nan), cfg.confidence, 0, "exponent")
     grid = symmetric_grid(3.0 * max(_finite(collapse.median.estimate, alpha0), alpha0), cfg.curve_points)
     for s in (basic, scores["safety"], nll):
-        ws.dump(f"curves/tf-align-{s.name}", landscape_1d(theta0, s, grid, dirs[: min(4, cfg.k)],
-                                                         confidence=cfg.confidence, store=ws.store,
-                                                         model_id="tf-align"))
+        ws.dump(f"curves/tf-align-{s.name}", landscape_1d(theta0, s, grid, ws.context(theta0, "tf-align"),
+                                                         directions=dirs[: min(4, cfg.k)],
+                                                         confidence=cfg.confidence))
     benign_model = transformer_model(ws, "benign")
     adv_model = transformer_model(ws, "adversarial")
     sft = {name: DirectionSpec.sft({n: p.detach() for n, p in m.named_parameters()})
@@ -395,8 +400,8 @@ def claim_strict_basin(ws: Workspace, m: TransformerMeasurements) -> ClaimResult
     if not (sigma > 0 and math.isfinite(sigma)):
         return ClaimResult.unmeasured("strict-basin-90pct-at-99", "> 90 % of directions flat at 99 %",
                                       "CP lower >= 0.9", "no finite first-exit edge", "toy transformer", SOURCE)
-    res = landscape_1d(theta0, safety, [sigma], default_directions(cfg.strict_k, cfg.seed + 1000), confidence=0.99,
-                       store=ws.store, model_id="tf-align")
+    res = landscape_1d(theta0, safety, [sigma], ws.context(theta0, "tf-align"),
+                       directions=default_directions(cfg.strict_k, cfg.seed + 1000), confidence=0.99)
     ws.dump("curves/tf-align-strict-safety", res)
     est = res.strict_basin_fraction[res.alphas.index(sigma)]
     return judged("strict-basin-90pct-at-99", "> 90 % of directions are strictly flat at 99 % confidence",
@@ -463,8 +468,8 @@ def sft_record(ws: Workspace, model: MLP, width: int, acc: Score, related, edge:
     rec = {"width": width, "params": d, "sft_norm": norm, "sft_norm_per_coordinate": norm / math.sqrt(d),
            "sigma": sigma}
     if math.isfinite(sigma):
-        cert = certify(model, acc, sigma, n=ws.cfg.n_draws, seed=ws.cfg.seed, confidence=0.99, mode="pairs",
-                         store=ws.store, model_id=f"mlp-w{width}")
+        cert = certify(model, acc, sigma, ws.context(model, f"mlp-w{width}", ws.cfg.seed), n=ws.cfg.n_draws,
+                       confidence=0.99, mode="pairs")
         rec.update(p_a=cert.p_a, r_cert=cert.radius, sft_over_r_cert=norm / cert.radius if cert.radius else math.inf)
     return rec
 
@@ -483,7 +488,7 @@ def claim_worst_narrower(points: list[WidthPoint]) -> ClaimResult:
     pred = p.curvature.predicted_edge_ratio
     return judged("worst-much-narrower", "worst-case edges are 10-100x smaller than random ones at equal norm",
                   Region(10.0, 100.0), est, f"MLP width {p.width} ({p.params} params)",
-                  f"predicted sqrt(d lambda_max / tr H) = {pred.estimate:.3g} {pred.ci}; measured/predicted = "
+                  f"predicted sqrt(d lambda_max / tr H) = {pred.brief()}; measured/predicted = "
                   f"{est.estimate / pred.estimate:.3g}; per width in records/width_sweep.json")
 
 
@@ -493,7 +498,7 @@ def claim_widen_with_size(points: list[WidthPoint]) -> ClaimResult:
     raw = ratio(last.gauss.median, first.gauss.median, "raw edge ratio")
     return judged("basins-widen-with-size", "basins widen with model size", Region(lo=1.0), inv,
                   f"MLP widths {first.width}->{last.width}",
-                  f"multiplicative unit decides; raw sigma ratio = {raw.estimate:.3g} {raw.ci}")
+                  f"multiplicative unit decides; raw sigma ratio = {raw.brief()}")
 
 
 def claim_widen_with_training(ws: Workspace) -> ClaimResult:
@@ -623,7 +628,7 @@ def theorem_claims(ws: Workspace, points: list[WidthPoint]) -> list[ClaimResult]
                 + (" (attack too weak: < 0.5, so no violation is not evidence the bound holds under attack)"
                    if weak else ""))
         res = judged(cid, text, Region(lo=0.0), est, "MLP width 64", note)
-        # Issue 4: an adversarial family that does not stress the bound cannot make the claim "hold".
+        # An adversarial family that does not stress the bound cannot make the claim "hold".
         out.append(replace(res, verdict=INCONCLUSIVE) if weak and res.verdict == HOLDS else res)
     out.append(judged("thm44-holds", "Thm 4.4 concentration holds for an L-Lipschitz score",
                       Region(hi=conc.fail_prob), conc.violations, "linear-probit surrogate on a random-init MLP",
@@ -661,7 +666,7 @@ def claim_go_enlarges(enlargement: Path | None) -> ClaimResult:
     best = max(measured, key=lambda e: Estimate.from_dict(e["factor_invariant"]).lo)
     inv, raw = Estimate.from_dict(best["factor_invariant"]), Estimate.from_dict(best["factor"])
     res = judged(cid, text, Region(lo=5.0), inv, f"{best['kind']} {best['parameterisation']} width {best['width']}",
-                 f"{enlargement}; raw factor {raw.estimate:.3g} {raw.ci}")
+                 f"{enlargement}; raw factor {raw.brief()}")
     return replace(res, verdict=str(best.get("verdict", res.verdict)))
 
 

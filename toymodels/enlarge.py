@@ -37,6 +37,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from landscape.context import ProbeContext
 from landscape.scores import Score
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
@@ -145,19 +146,22 @@ class Measurer:
                  grid: np.ndarray | None = None) -> SigmaBasin:
         """σ-basin at tolerated drop tau; an explicit fine `grid` skips the coarse stage."""
         if grid is not None:
-            return sigma_basin(model, self.score, grid, tau=tau, n=self.n_draws, seed=self.seed, kind=kind,
-                               mode=self.mode, confidence=self.confidence, store=self.store, model_id=model_id)
+            return sigma_basin(model, self.score, grid, self.context(model, model_id, self.seed), tau=tau,
+                               n=self.n_draws, kind=kind, mode=self.mode, confidence=self.confidence)
         coarse_grid = COARSE_GRIDS[kind]
-        coarse = sigma_basin(model, self.score, coarse_grid, tau=tau, n=self.n_coarse, seed=self.seed + 7919,
-                             kind=kind, mode=self.mode, confidence=self.confidence, store=self.store, model_id=model_id)
+        coarse = sigma_basin(model, self.score, coarse_grid, self.context(model, model_id, self.seed + 7919),
+                             tau=tau, n=self.n_coarse, kind=kind, mode=self.mode, confidence=self.confidence)
         inside = [p.sigma for p in coarse.points if p.p_a.estimate >= coarse.threshold]
         outside = [p.sigma for p in coarse.points if p.p_a.estimate < coarse.threshold]
         step = coarse_grid[1] / coarse_grid[0]
         lo = max(inside, default=coarse_grid[0] / step) / step
         hi = min((s for s in outside if s > lo), default=coarse_grid[-1] * step) * step
         fine = np.exp(np.arange(math.log(lo), math.log(hi) + 1e-9, math.log(self.fine_ratio)))
-        return sigma_basin(model, self.score, fine, tau=tau, n=self.n_draws, seed=self.seed, kind=kind, mode=self.mode,
-                           confidence=self.confidence, store=self.store, model_id=model_id)
+        return sigma_basin(model, self.score, fine, self.context(model, model_id, self.seed), tau=tau,
+                           n=self.n_draws, kind=kind, mode=self.mode, confidence=self.confidence)
+
+    def context(self, model: nn.Module, model_id: str, seed: int) -> ProbeContext:
+        return ProbeContext.for_model(model, store=self.store, model_id=model_id, seed=seed)
 
 
 def ratio_estimate(num: Estimate, den: Estimate, unit: str = "ratio") -> Estimate:
@@ -289,8 +293,8 @@ def run_arm(arm: Arm, cfg: SweepConfig, store: ResultStore | None, cache: Path |
                      "sigma_basin": raw_a.sigma_basin.to_dict(), "sigma_basin_invariant": inv_a.sigma_basin.to_dict(),
                      "factor": factor.to_dict(), "factor_invariant": factor_inv.to_dict(),
                      "verdict": five_x_verdict(factor, factor_inv, clean_ok)})
-        log(f"{arm.name}: GO x{f:g} S={s_after:.3f} factor={factor.estimate:.3g} {factor.ci} "
-            f"invariant={factor_inv.estimate:.3g} {factor_inv.ci} -> {runs[-1]['verdict']}")
+        log(f"{arm.name}: GO x{f:g} S={s_after:.3f} factor={factor.brief()} "
+            f"invariant={factor_inv.brief()} -> {runs[-1]['verdict']}")
     chosen = _chosen_run(runs)
     control = _reparameterisation_control(arm, before, raw_b, inv_b, measure, tau, cfg.reparam_factor)
     nan_est = Estimate(math.nan, (math.nan, math.nan), 0.95, 0, "ratio").to_dict()

@@ -29,6 +29,7 @@ from scipy.special import ndtr
 from torch.func import functional_call
 
 from landscape.certificates import Certificate, certify, check_displacement
+from landscape.context import ProbeContext
 from landscape.directions import DirectionSpec, bind
 from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.hashing import canonical_name
@@ -190,7 +191,8 @@ class BoundCheck:
 def certify_for_check(model: torch.nn.Module, score: Score, sigma: float, *, n: int, seed: int, q: float,
                       fail_prob: float) -> Certificate:
     """certify() in "pairs" mode (each trial a Bernoulli(p_A)) with a one-sided bound failing w.p. fail_prob."""
-    return certify(model, score, sigma, n=n, seed=seed, q=q, confidence=1.0 - fail_prob, mode="pairs")
+    return certify(model, score, sigma, ProbeContext(seed=seed), n=n, q=q, confidence=1.0 - fail_prob,
+                   mode="pairs")
 
 
 def check_displacement_bound(model: torch.nn.Module, score: Score, certificate: Certificate, family: str,
@@ -202,8 +204,8 @@ def check_displacement_bound(model: torch.nn.Module, score: Score, certificate: 
     if not certificate.certified or not math.isfinite(certificate.radius):
         raise UserInputError("the certificate certifies no finite radius; nothing to test")
     moved = displaced_copy(model, displacement(t * certificate.radius))
-    check = check_displacement(model, moved, score, certificate, n=n, seed=seed, confidence=1.0 - 2.0 * fail_prob,
-                               mode="pairs")
+    check = check_displacement(model, moved, score, certificate, ProbeContext(model_id="finetuned", seed=seed),
+                               n=n, confidence=1.0 - 2.0 * fail_prob, mode="pairs")
     return BoundCheck(family=family, t=float(t), sigma=certificate.sigma, q=certificate.q,
                       r_cert=certificate.radius, distance=check.displacement_norm, p_a=certificate.p_a,
                       displaced=check.measured, bound_strong=check.guaranteed, bound_weak=check.guaranteed_weak,
@@ -276,7 +278,7 @@ def check_concentration(model: torch.nn.Module, score: LinearProbitScore, sigma:
     """n single draws at σ; the threshold uses the exact p_A of the surrogate."""
     p_a = score.exact_p_a(model, sigma)
     threshold = float(lipschitz_concentration_bound(p_a, score.lipschitz, sigma, fail_prob))
-    draws = draw_noise(ProbeEvaluator(model, score), sigma, n, seed, mode="set")
+    draws = draw_noise(ProbeEvaluator(model, score, ProbeContext(seed=seed)), sigma, n, mode="set")
     below = int(np.count_nonzero(draws.values < threshold))
     return ConcentrationCheck(sigma=float(sigma), fail_prob=float(fail_prob), threshold=threshold, p_a=p_a,
                               violations=proportion_estimate(below, n, confidence, "two", unit="fraction of draws"))
@@ -360,10 +362,10 @@ def embedding_noise_checks(model: torch.nn.Module, tokens: torch.Tensor, new_tok
     """RIGOROUS Thm 4.5: per example, certify x under input-embedding noise (landscape), bound x′ by
     Φ(Φ⁻¹(p_lower(x)) − ‖E(x) − E(x′)‖/σ_emb), measure x′ under fresh embedding noise."""
     emb = model.tok_emb
-    before = input_embedding_certificates(model, make_score(tokens), emb, sigma_emb, n=n, seed=seed, q=0.0,
-                                          confidence=1.0 - fail_prob)
-    after = input_embedding_certificates(model, make_score(new_tokens), emb, sigma_emb, n=n, seed=seed + 1,
-                                         q=0.0, confidence=1.0 - fail_prob)
+    before = input_embedding_certificates(model, make_score(tokens), emb, sigma_emb, ProbeContext(seed=seed),
+                                          n=n, q=0.0, confidence=1.0 - fail_prob)
+    after = input_embedding_certificates(model, make_score(new_tokens), emb, sigma_emb,
+                                         ProbeContext(seed=seed + 1), n=n, q=0.0, confidence=1.0 - fail_prob)
     out = []
     for i in range(tokens.shape[0]):
         b = rigorous_substitution_bound(before, i, emb.weight, tokens[i].tolist(), new_tokens[i].tolist())
@@ -404,9 +406,10 @@ def repeated_token_counterexample(model: torch.nn.Module, a: int, b: int, *, n: 
     x = torch.tensor([[a, b]], dtype=torch.long)
     x2 = torch.tensor([[a, a]], dtype=torch.long)
     score_x, score_x2 = EmbeddingDifferenceScore(x, u), EmbeddingDifferenceScore(x2, u)
-    cert = certify(m, score_x, sigma, n=n, seed=seed, q=0.0, confidence=1.0 - fail_prob, mode="pairs")
+    cert = certify(m, score_x, sigma, ProbeContext(seed=seed), n=n, q=0.0, confidence=1.0 - fail_prob,
+                   mode="pairs")
     heur = heuristic_substitution_bound(cert, m.tok_emb.weight, [a, b], [a, a])
-    draws = draw_noise(ProbeEvaluator(m, score_x2), sigma, n, seed + 1, mode="pairs")
+    draws = draw_noise(ProbeEvaluator(m, score_x2, ProbeContext(seed=seed + 1)), sigma, n, mode="pairs")
     x2_param = smoothed_estimate(draws.values, 1.0 - 2.0 * fail_prob, sided="two")
     rig = embedding_noise_checks(m, x, x2, lambda toks: EmbeddingDifferenceScore(toks, u), sigma, n=n,
                                  seed=seed + 2, fail_prob=fail_prob)[0]

@@ -16,6 +16,7 @@ from landscape.certificates import (
     guaranteed_score_curve,
     parameter_distance,
 )
+from landscape.context import ProbeContext
 from landscape.smoothing import smoothed_estimate
 from theory.errors import UserInputError
 
@@ -41,7 +42,7 @@ def test_exact_binomial_coverage_of_the_one_sided_lower_bound(p, n, conf):
 def test_p_a_lower_and_certified_radius_are_below_the_exact_ones():
     model, score = half_space()
     bits = param_bits(model)
-    cert = certify(model, score, SIGMA, n=300, seed=5, q=0.5, confidence=0.99)
+    cert = certify(model, score, SIGMA, n=300, q=0.5, confidence=0.99, ctx=ProbeContext(seed=5))
     assert same_bits(model, bits)
     assert cert.p_a.n == 300 and cert.p_a.confidence == 0.99 and cert.p_a.hi == 1.0
     assert "clopper-pearson" in cert.p_a.method and cert.mode == "pairs"
@@ -58,9 +59,9 @@ def test_p_a_lower_and_certified_radius_are_below_the_exact_ones():
 
 def test_floor_defaults_to_chance_and_an_unreachable_floor_certifies_nothing():
     model, score = half_space()
-    cert = certify(model, score, SIGMA, n=50, seed=1)
+    cert = certify(model, score, SIGMA, n=50, ctx=ProbeContext(seed=1))
     assert cert.q == score.chance
-    none = certify(model, score, SIGMA, n=50, seed=1, q=0.999)
+    none = certify(model, score, SIGMA, n=50, q=0.999, ctx=ProbeContext(seed=1))
     assert not none.certified and none.radius == 0.0
 
 
@@ -73,13 +74,13 @@ def test_non_isotropic_noise_is_refused(kw):
 
 def test_displacement_check_measures_the_fine_tuned_point():
     model, score = half_space()
-    cert = certify(model, score, SIGMA, n=200, seed=2, q=0.5)
+    cert = certify(model, score, SIGMA, n=200, q=0.5, ctx=ProbeContext(seed=2))
     shift = 0.5
     moved, _ = half_space()
     with torch.no_grad():
         moved.theta -= shift * moved.v                 # the worst direction, ‖Δθ‖ = shift
     bits = param_bits(moved)
-    check = check_displacement(model, moved, score, cert, n=200, seed=9)
+    check = check_displacement(model, moved, score, cert, n=200, ctx=ProbeContext(seed=9))
     assert same_bits(moved, bits)
     assert check.displacement_norm == pytest.approx(shift, rel=1e-12)
     assert parameter_distance(model, dict(moved.named_parameters())) == pytest.approx(shift, rel=1e-12)
@@ -104,5 +105,5 @@ def test_an_error_inside_the_score_leaves_the_weights_bitwise():
             return score(m, example_ids)
 
     with pytest.raises(RuntimeError):
-        certify(model, Failing(), SIGMA, n=10, seed=0)
+        certify(model, Failing(), SIGMA, n=10, ctx=ProbeContext(seed=0))
     assert same_bits(model, bits)

@@ -12,7 +12,7 @@ import sys
 import pytest
 import torch
 
-import landscape.directions as directions
+import landscape.kinds.base as kinds_base
 from landscape.directions import DirectionSpec, bind
 from landscape.hashing import canonical_name, tensor_seed
 from theory.errors import UserInputError
@@ -83,7 +83,7 @@ def test_layer_kind_matches_tensor_norms_and_skips_norm_layers():
 
 @pytest.mark.parametrize("chunk", [1 << 22, 7])
 def test_filter_kind_matches_row_norms(monkeypatch, chunk):
-    monkeypatch.setattr(directions, "CHUNK", chunk)
+    monkeypatch.setattr(kinds_base, "CHUNK", chunk)
     model = _model()
     d = _deltas(DirectionSpec("filter", seed=1), model)
     params = dict(model.named_parameters())

@@ -6,6 +6,7 @@ from analytic_models import Ball, HalfSpace, param_bits, same_bits, threshold_sc
 from hypothesis import given
 from hypothesis import strategies as st
 
+from landscape.context import ProbeContext
 from landscape.directions import DirectionSpec, bind
 from landscape.edges import basin_edges, search_edge
 from landscape.perturb import perturbed
@@ -68,7 +69,7 @@ def test_half_space_edges_match_closed_form_and_restore_bits():
     model = HalfSpace(torch.zeros(d), v)
     score = threshold_score([-margin])                   # S = 1{θ₀ + αδ has v·θ > −margin}
     bits = param_bits(model)
-    res = basin_edges(model, score, k=6, seed=3, alpha_start=1e-2, alpha_max=10.0)
+    res = basin_edges(model, score, k=6, alpha_start=1e-2, alpha_max=10.0, ctx=ProbeContext(seed=3))
     assert same_bits(model, bits)
     assert len(res.directions) == 6 and res.median.n == 6
     for spec, de in zip([DirectionSpec("gaussian", seed=3 + i) for i in range(6)], res.directions):
@@ -94,7 +95,7 @@ def test_ball_edges_match_the_quadratic_root():
     model = Ball(theta0)
     score = threshold_score([radius ** 2], name="ball")
     bits = param_bits(model)
-    res = basin_edges(model, score, k=2, seed=11, alpha_start=1e-3, alpha_max=10.0)
+    res = basin_edges(model, score, k=2, alpha_start=1e-3, alpha_max=10.0, ctx=ProbeContext(seed=11))
     assert same_bits(model, bits)
     for i, de in enumerate(res.directions):
         delta = bind(DirectionSpec("gaussian", seed=11 + i), model).delta("theta", model.theta)
@@ -112,7 +113,7 @@ def test_a_loss_edge_is_where_the_nll_rises_by_tau():
     score = NLLScore(tokens)
     base = score(model).value
     tau = 0.05
-    res = basin_edges(model, score, k=1, seed=2, tau=tau, alpha_start=1e-2, alpha_max=10.0)
+    res = basin_edges(model, score, k=1, tau=tau, alpha_start=1e-2, alpha_max=10.0, ctx=ProbeContext(seed=2))
     spec = DirectionSpec("gaussian", seed=2)
     for search, sign in ((res.directions[0].plus, 1.0), (res.directions[0].minus, -1.0)):
         with perturbed(model, spec, sign * search.hi):

@@ -7,7 +7,7 @@ from analytic_models import param_bits, same_bits
 from landscape.directions import DirectionSpec, bind
 from landscape.evaluate import derive_seed
 from landscape.go import GaussianAugmentedOptimizer
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 
 
 def mlp(seed: int = 0) -> torch.nn.Module:
@@ -122,8 +122,12 @@ def test_misuse_is_refused_and_weights_restored_on_error():
         assert not same_bits(model, bits)
         raise RuntimeError("boom")
     assert same_bits(model, bits)
-    with go.noisy(), pytest.raises(UserInputError):
-        go.step()
+    # misuse by calling code is a bug (traceback), not a user's input error (exit status 2)
+    for misuse in (go.step, go.state_dict, go.noisy().__enter__):
+        with go.noisy(), pytest.raises(InternalError) as caught:
+            misuse()
+        assert not isinstance(caught.value, UserInputError)
+    assert same_bits(model, bits)
     with pytest.raises(UserInputError):
         GaussianAugmentedOptimizer(torch.optim.SGD(model.parameters(), lr=0.1), model, -1.0, 0)
 

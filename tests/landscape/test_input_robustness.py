@@ -11,6 +11,7 @@ from analytic_models import param_bits, same_bits
 from scipy.stats import norm
 
 from landscape.certificates import certify
+from landscape.context import ProbeContext
 from landscape.input_robustness import (
     HEURISTIC_LABEL,
     RIGOROUS_LABEL,
@@ -49,7 +50,7 @@ def test_rigorous_certificate_holds_and_heuristic_fails_on_the_counter_example()
     W = model.embed.weight
     p_x = norm.cdf(1 / (2 * math.sqrt(2)))
     p_x_prime_emb = norm.cdf(-1 / (2 * math.sqrt(2)))
-    rig = input_embedding_certificates(model, score_for(X), model.embed, 1.0, n=400, seed=3, confidence=0.99)
+    rig = input_embedding_certificates(model, score_for(X), model.embed, 1.0, n=400, confidence=0.99, ctx=ProbeContext(seed=3))
     assert same_bits(model, bits) and rig.label == RIGOROUS_LABEL
     cert_x = rig.for_example(0)
     assert cert_x.p_a.lo <= p_x                                   # fails with probability ≤ 1 %
@@ -58,14 +59,14 @@ def test_rigorous_certificate_holds_and_heuristic_fails_on_the_counter_example()
     assert bound.bound <= p_x_prime_emb                           # Lemma E.1 per example
     assert rig.dataset_bound([bound.distance]) <= p_x_prime_emb
     # measured under embedding noise at x′: consistent with Φ(−1/(2√2))
-    meas = input_embedding_certificates(model, score_for(X_PRIME), model.embed, 1.0, n=400, seed=4)
+    meas = input_embedding_certificates(model, score_for(X_PRIME), model.embed, 1.0, n=400, ctx=ProbeContext(seed=4))
     assert meas.examples[0].p_a.lo <= p_x_prime_emb
 
-    param = certify(model, score_for(X), 1.0, n=400, seed=5, q=0.0)
+    param = certify(model, score_for(X), 1.0, n=400, q=0.0, ctx=ProbeContext(seed=5))
     heur = heuristic_substitution_bound(param, W, X, X_PRIME)
     assert heur.label == HEURISTIC_LABEL and any("repeated" in c for c in heur.caveats)
     assert heur.distance == pytest.approx(1.0)
-    at_x_prime = certify(model, score_for(X_PRIME), 1.0, n=50, seed=6, q=0.0)
+    at_x_prime = certify(model, score_for(X_PRIME), 1.0, n=50, q=0.0, ctx=ProbeContext(seed=6))
     assert at_x_prime.p_a.estimate == 0.0                        # z₂ − z₁ = 0 under shared parameter noise
     assert heur.bound > 0.0                                       # so the "bound" is violated
     assert same_bits(model, bits)
@@ -104,7 +105,7 @@ def test_pairs_within_radius_match_brute_force():
 
 def test_heuristic_caveats_only_when_a_premise_breaks():
     model = TwoTokens()
-    param = certify(model, score_for(X), 1.0, n=20, seed=1, q=0.0)
+    param = certify(model, score_for(X), 1.0, n=20, q=0.0, ctx=ProbeContext(seed=1))
     W = torch.tensor([[0.0], [1.0], [3.0]])
     clean = heuristic_substitution_bound(param, W, [0, 1], [0, 2])      # 1 → 2, nothing repeated
     assert clean.caveats == () and clean.distance == pytest.approx(2.0)

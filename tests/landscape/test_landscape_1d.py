@@ -4,6 +4,7 @@ import torch
 from analytic_models import HalfSpace, param_bits, same_bits, threshold_score
 from scipy.stats import beta
 
+from landscape.context import ProbeContext
 from landscape.directions import DirectionSpec, bind
 from landscape.landscape_1d import landscape_1d, symmetric_grid
 from landscape.store import ResultStore
@@ -29,7 +30,7 @@ def test_curves_match_the_closed_form_and_summaries_are_order_statistics_and_cp(
     model, score = setup()
     bits = param_bits(model)
     grid = symmetric_grid(0.3, 11)
-    res = landscape_1d(model, score, grid, k=8, seed=21, confidence=0.95)
+    res = landscape_1d(model, score, grid, k=8, confidence=0.95, ctx=ProbeContext(seed=21))
     assert same_bits(model, bits)
     assert res.alphas == tuple(sorted(grid)) and len(res.curves) == 8 and res.seeds == tuple(range(21, 29))
     values = res.values
@@ -64,13 +65,13 @@ def test_a_rerun_reads_its_rows_and_a_cut_run_resumes(tmp_path):
     path = tmp_path / "rows.jsonl"
     model, score = setup()
     grid = symmetric_grid(0.3, 5)
-    first = landscape_1d(model, score, grid, k=3, seed=1, store=ResultStore(path), model_id="hs")
+    first = landscape_1d(model, score, grid, k=3, ctx=ProbeContext(store=ResultStore(path), model_id="hs", seed=1))
     assert first.n_evals == 1 + 3 * 4
-    again = landscape_1d(model, score, grid, k=3, seed=1, store=ResultStore(path), model_id="hs")
+    again = landscape_1d(model, score, grid, k=3, ctx=ProbeContext(store=ResultStore(path), model_id="hs", seed=1))
     assert again.n_evals == 0 and again.curves == first.curves
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:5]) + lines[5][:7])      # killed mid-append after 5 rows
-    resumed = landscape_1d(model, score, grid, k=3, seed=1, store=ResultStore(path), model_id="hs")
+    resumed = landscape_1d(model, score, grid, k=3, ctx=ProbeContext(store=ResultStore(path), model_id="hs", seed=1))
     assert resumed.n_evals == len(lines) - 5 and resumed.curves == first.curves
     assert path.read_bytes().count(b"\n") == len(lines)
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import landscape.directions as directions
+import landscape.kinds.base as kinds_base
 import landscape.perturb as perturb_module
 from landscape.directions import DirectionSpec, bind
 from landscape.perturb import gaussian_noise, perturbed
@@ -34,7 +35,7 @@ def _independent_noise(seed: int, name: str, numel: int) -> torch.Tensor:
     """z for one tensor, recomputed here from the documented recipe (sha256 seed, CPU randn float32)."""
     g = torch.Generator()
     g.manual_seed(int.from_bytes(hashlib.sha256(f"{seed}:{name}".encode()).digest()[:8], "big"))
-    chunk = directions.CHUNK
+    chunk = kinds_base.CHUNK
     return torch.cat([torch.randn(min(chunk, numel - s), generator=g) for s in range(0, numel, chunk)])
 
 
@@ -55,7 +56,7 @@ def test_probe_sets_exactly_the_recomputed_cast_value(dtype):
 
 
 def test_chunked_noise_matches_recipe(monkeypatch):
-    monkeypatch.setattr(directions, "CHUNK", 7)
+    monkeypatch.setattr(kinds_base, "CHUNK", 7)
     model, alpha = _model(), 0.5
     theta0 = {n: p.detach().clone() for n, p in model.named_parameters()}
     with perturbed(model, DirectionSpec(seed=3), alpha):
@@ -118,7 +119,7 @@ def two_torch_threads():
 
 @pytest.mark.parametrize("kind", ["gaussian", "multiplicative", "layer", "filter"])
 def test_tensor_workers_write_the_same_bits_as_one_thread(kind, monkeypatch, two_torch_threads):
-    monkeypatch.setattr(directions, "CHUNK", 5)  # several chunks per tensor
+    monkeypatch.setattr(kinds_base, "CHUNK", 5)  # several chunks per tensor
     model = _model()
     before = _bits(model)
     seen = {}
@@ -132,7 +133,7 @@ def test_tensor_workers_write_the_same_bits_as_one_thread(kind, monkeypatch, two
 
 
 def test_worker_exception_waits_for_the_other_workers_then_restores(monkeypatch, two_torch_threads):
-    monkeypatch.setattr(directions, "CHUNK", 3)
+    monkeypatch.setattr(kinds_base, "CHUNK", 3)
     monkeypatch.setattr(perturb_module, "CPU_PROBE_WORKERS_MAX", 2)
     model = _model()
     before = _bits(model)

@@ -9,6 +9,7 @@ from analytic_models import HalfSpace, param_bits, same_bits, threshold_score
 from scipy.optimize import brentq
 from scipy.stats import norm
 
+from landscape.context import ProbeContext
 from landscape.sigma_basin import bisect_points, inside_resolvable, sigma_basin
 from theory.errors import UserInputError
 
@@ -34,7 +35,7 @@ SIGMAS = np.geomspace(0.1, 3.0, 8)
 def test_interval_contains_the_true_sigma_basin(mode, bound):
     model, score = model_and_score()
     bits = param_bits(model)
-    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=120, seed=4, mode=mode, bound=bound, confidence=0.99)
+    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=120, mode=mode, bound=bound, confidence=0.99, ctx=ProbeContext(seed=4))
     assert same_bits(model, bits)
     est = res.sigma_basin
     star = true_sigma_basin()
@@ -52,7 +53,7 @@ def test_interval_contains_the_true_sigma_basin(mode, bound):
 
 def test_pairs_mode_draws_one_example_per_noise():
     model, score = model_and_score()
-    res = sigma_basin(model, score, [0.5], tau=TAU, n=30, seed=1, mode="pairs")
+    res = sigma_basin(model, score, [0.5], tau=TAU, n=30, mode="pairs", ctx=ProbeContext(seed=1))
     assert res.n_evals == 30 + 1                       # 30 draws + the baseline
     assert res.points[0].p_a.method.startswith("clopper-pearson")
 
@@ -64,7 +65,7 @@ def test_multiplicative_variant_is_relative_and_scale_invariant():
     for c in (1.0, 1000.0):
         v = torch.full((d,), 1.0 / d, dtype=torch.float64)
         model = HalfSpace(torch.full((d,), c), v)
-        res = sigma_basin(model, threshold_score([c / 2]), [0.5, 2.0], tau=0.1, n=40, seed=8, kind="multiplicative")
+        res = sigma_basin(model, threshold_score([c / 2]), [0.5, 2.0], tau=0.1, n=40, kind="multiplicative", ctx=ProbeContext(seed=8))
         assert res.sigma_basin.unit.startswith("relative")
         outcomes.append([p.p_a.estimate for p in res.points])
     assert outcomes[0] == outcomes[1]
@@ -75,8 +76,8 @@ def test_bisect_measures_a_subset_with_the_grid_draws_and_a_wider_interval(mode)
     model, score = model_and_score()
     bits = param_bits(model)
     grid = np.geomspace(0.1, 3.0, 15)
-    full = sigma_basin(model, score, grid, tau=TAU, n=60, seed=2, mode=mode, confidence=0.99)
-    fast = sigma_basin(model, score, grid, tau=TAU, n=60, seed=2, mode=mode, confidence=0.99, search="bisect")
+    full = sigma_basin(model, score, grid, tau=TAU, n=60, mode=mode, confidence=0.99, ctx=ProbeContext(seed=2))
+    fast = sigma_basin(model, score, grid, tau=TAU, n=60, mode=mode, confidence=0.99, search="bisect", ctx=ProbeContext(seed=2))
     assert same_bits(model, bits)
     by_sigma = {p.sigma: p for p in full.points}
     assert len(fast.points) < len(full.points)

@@ -12,7 +12,7 @@ import pytest
 
 from landscape.directions import DirectionSpec
 from landscape.store import ResultStore, canonical_json, merge_shards, row_key, shard_path
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 
 
 def _key(i: int) -> dict:
@@ -33,9 +33,9 @@ def test_roundtrip_skip_and_nan_to_null(tmp_path):
 
 
 def test_row_key_needs_exactly_one_of_alpha_or_seed():
-    with pytest.raises(UserInputError):
+    with pytest.raises(InternalError):
         row_key("m", "w", "s", {}, alpha=0.1, noise_seed=1)
-    with pytest.raises(UserInputError):
+    with pytest.raises(InternalError):
         row_key("m", "w", "s", {})
     long_ids = row_key("m", "w", "s", {}, noise_seed=1, example_ids=range(1000))["example_ids"]
     assert long_ids["n"] == 1000 and long_ids != row_key("m", "w", "s", {}, noise_seed=1,

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from llm_check import cli
+from llm_check import cli, cli_args
 
 
 def run_cli(*args: str, cache=None) -> subprocess.CompletedProcess:
@@ -65,7 +65,7 @@ def test_bad_values_say_what_was_expected(argv, message, capsys):
 @pytest.mark.parametrize("text", ["0", "-1e-3", "nan", "inf", "abc"])
 def test_sigma_must_be_positive(text):
     with pytest.raises(argparse.ArgumentTypeError):
-        cli.positive_float(text)
+        cli_args.positive_float(text)
 
 
 def test_unknown_task_and_malformed_jsonl_exit_2(tmp_path, jsonl):

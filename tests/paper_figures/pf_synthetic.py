@@ -36,7 +36,8 @@ def write(results: Path, name: str, data) -> None:
 
 
 def populate(out: Path) -> None:
-    """Every cached file the plotting-only figures read (edges, landscapes, tables, runs, sweep)."""
+    """Every cached measurement the figures' data functions read (edges, landscapes, worst-case and SFT
+    directions, tables, runs, sweep), so no figure computes anything."""
     res = out / "results" / "quick"
     edge = 0.02
     write(res, "edges_align_basic_random", {"median": est(edge, 0.015, 0.025, unit="alpha")})
@@ -44,6 +45,21 @@ def populate(out: Path) -> None:
     grid[7] = 0.0
     for i, cap in enumerate(CAPS + ("nll",)):
         write(res, f"landscape_align_{cap}_random", landscape(grid, 6, edge * (1 - 0.1 * i), seed=i))
+    worst_edge = edge / 200
+    fine = np.geomspace(worst_edge / 30, worst_edge * 30, 25)
+    worst_grid = sorted(set(grid.tolist()) | set(fine.tolist()) | set((-fine).tolist()))
+    for i, cap in enumerate(CAPS):
+        side = {"estimate": worst_edge, "lo": worst_edge / 1.1, "hi": worst_edge * 1.1}
+        write(res, f"edges_align_{cap}_random", {"median": est(edge * (1 - 0.1 * i), 0.01, 0.03, unit="alpha")})
+        write(res, f"edges_align_{cap}_worst", {"median": est(worst_edge, worst_edge, worst_edge),
+                                                "directions": [{"plus": side, "minus": {**side, "estimate": 1.0}}]})
+        write(res, f"landscape_align_{cap}_worst-log", landscape(worst_grid, 1, worst_edge, seed=20 + i))
+    for j, kind in enumerate(("benign", "normal", "adversarial")):
+        alpha_sft = edge * (0.5 + j)
+        write(res, f"sft_{kind}_distance", {"distance": alpha_sft * 100, "alpha_sft": alpha_sft})
+        sft_grid = sorted(set(grid.tolist()) | {alpha_sft, -alpha_sft})
+        for i, cap in enumerate(CAPS):
+            write(res, f"landscape_align_{cap}_sft-{kind}", landscape(sft_grid, 1, edge * (1 + j), seed=30 + i))
     mult = [0.25, 0.5, 0.75, 1.0, 1.5]
     alphas = [m * edge for m in mult]
     write(res, "inside_basin", {"edge": est(edge, 0.015, 0.025), "multiples": mult, "alphas": alphas, "k_fresh": 51,
@@ -73,7 +89,7 @@ def populate(out: Path) -> None:
         entries.append({"kind": "mlp", "parameterisation": "standard", "width": w, "params": p,
                         "sigma_basin": {"before": est(0.01, 0.005, 0.02), "after": est(0.03, 0.02, 0.04)},
                         "sigma_basin_invariant": {"before": est(0.1, 0.05, 0.2), "after": est(0.2, 0.1, 0.3)},
-                        "factor": est(3.0, 1.0, 8.0), "factor_invariant": est(2.0, 0.5, 6.0), "verdict": "inconclusive",
+                        "factor": est(3.0, 0.0 if w == 128 else 1.0, 8.0), "factor_invariant": est(2.0, 0.5, 6.0), "verdict": "inconclusive",
                         "control": {"factor_applied": 4.0, "raw_ratio": est(4.0, 3.0, 5.0),
                                     "invariant_ratio": est(1.0, 0.8, 1.2)}})
     (out / "toymodels" / "quick").mkdir(parents=True, exist_ok=True)

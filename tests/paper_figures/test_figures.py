@@ -1,29 +1,29 @@
-"""Figure modules on tiny synthetic stored results write PNG + PDF (no model is trained or evaluated)."""
+"""Registry items on tiny synthetic stored results write PNG + PDF (no model is trained or evaluated)."""
 
 from __future__ import annotations
-
-import importlib
 
 import pytest
 from pf_synthetic import populate
 
-from paper_figures.context import RunContext
+from paper_figures import registry
+from paper_figures.context import FigureRun
 from paper_figures.figure import PLOTTED
 
-PLOT_ONLY = ("fig02_scale", "fig05_strict_basin", "fig06_bounds", "fig07_training", "fig08_go",
-             "fig09_enlargement", "fig11_input_robustness")
+PLOT_ONLY = ("fig01_most_case", "fig02_scale", "fig03_worst_case", "fig04_sft_case", "fig05_strict_basin",
+             "fig06_bounds", "fig07_training", "fig08_go", "fig09_enlargement", "fig10_nll",
+             "fig11_input_robustness")
 
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory):
     out = tmp_path_factory.mktemp("figs")
     populate(out)
-    return RunContext(out=out, quick=True)
+    return FigureRun(out=out, quick=True)
 
 
 @pytest.mark.parametrize("name", PLOT_ONLY)
 def test_figure_from_stored_results(ctx, name):
-    result = importlib.import_module(f"paper_figures.{name}").make(ctx)
+    result = registry.produce(ctx, registry.figure(name))
     assert result.status == PLOTTED and result.name == name
     assert sorted(p.suffix for p in result.files) == [".pdf", ".png"]
     png, pdf = sorted(result.files, key=lambda p: p.suffix, reverse=True)
@@ -31,9 +31,7 @@ def test_figure_from_stored_results(ctx, name):
 
 
 def test_table01_from_fresh_directions(ctx):
-    from paper_figures import table01_inside_basin as table01
-
-    result = table01.make(ctx)
+    result = registry.produce(ctx, registry.figure("table01_inside_basin"))
     md = (ctx.out / "table01_inside_basin.md").read_text()
     csv = (ctx.out / "table01_inside_basin.csv").read_text().splitlines()
     assert result.status == PLOTTED
@@ -42,10 +40,8 @@ def test_table01_from_fresh_directions(ctx):
 
 
 def test_minmax_option_plots(ctx, tmp_path):
-    from paper_figures import fig08_go
-
     populate(tmp_path)
-    result = fig08_go.make(RunContext(out=tmp_path, quick=True, minmax=True))
+    result = registry.produce(FigureRun(out=tmp_path, quick=True, minmax=True), registry.figure("fig08_go"))
     assert result.status == PLOTTED and all(p.exists() for p in result.files)
 
 

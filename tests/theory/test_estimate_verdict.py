@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory.errors import UserInputError
+from theory.errors import InternalError
 from theory.estimate import Estimate
 from theory.stats import proportion_estimate
 from theory.verdict import FAILS, HOLDS, INCONCLUSIVE, Region, not_measured, verdict
@@ -29,9 +29,9 @@ def test_estimate_json_round_trip(a, b, est, conf, cov, inf_hi):
 
 
 def test_estimate_validation():
-    with pytest.raises(UserInputError, match="lo <= hi"):
+    with pytest.raises(InternalError, match="lo <= hi"):
         Estimate(0.5, (0.6, 0.4), 0.9, 10, "score")
-    with pytest.raises(UserInputError, match="confidence"):
+    with pytest.raises(InternalError, match="confidence"):
         Estimate(0.5, (0.4, 0.6), 1.0, 10, "score")
 
 

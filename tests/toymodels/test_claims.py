@@ -141,7 +141,7 @@ def test_strict_fraction_on_a_planted_ball_is_all_flat_inside_and_none_outside(t
     dirs = default_directions(51, 0)
     norms = [_norm(model, s) for s in dirs]
     inside, outside = 0.5 / max(norms), 2.0 / min(norms)
-    res = landscape_1d(model, score, [inside, outside], dirs, confidence=0.99)
+    res = landscape_1d(model, score, [inside, outside], directions=dirs, confidence=0.99)
     got_in = res.strict_basin_fraction[res.alphas.index(inside)]
     got_out = res.strict_basin_fraction[res.alphas.index(outside)]
     assert got_in.estimate == 1.0 and got_in.lo == pytest.approx(0.005 ** (1 / 51))

@@ -145,9 +145,10 @@ def test_linear_probit_smoothed_value_matches_monte_carlo():
     model = MLP(MLPConfig(width=16, seed=0))
     v = T.unit_vector(model, 1)
     score = T.LinearProbitScore(v, T.projection(v, model) - 0.3, 0.2)
+    from landscape.context import ProbeContext
     from landscape.evaluate import ProbeEvaluator
     from landscape.smoothing import draw_noise, smoothed_estimate
-    draws = draw_noise(ProbeEvaluator(model, score), 0.3, 400, 0, mode="set")
+    draws = draw_noise(ProbeEvaluator(model, score, ProbeContext(seed=0)), 0.3, 400, mode="set")
     est = smoothed_estimate(draws.values, 1 - 1e-6, bound="hoeffding")
     assert est.lo <= score.exact_p_a(model, 0.3) <= est.hi
     assert math.isclose(score.exact_p_a(model, 0.3), float(ndtr(0.3 / math.hypot(0.2, 0.3))), rel_tol=1e-9)

@@ -22,8 +22,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from theory.errors import UserInputError
-from toymodels.tasks import vocab as V
+import toymodels.tasks.vocab as V
+from theory.errors import InternalError, UserInputError
 
 PROMPT_LETTERS = 4
 BRACKET_PROMPT = 6
@@ -136,7 +136,7 @@ def encode(role: int, skill_token: int, prompt: list[int], answer: list[int]) ->
     head = [V.BOS, role, skill_token, *prompt, V.SEP]
     ids = head + [*answer, V.END]
     if len(ids) > V.SEQ_LEN:
-        raise UserInputError(f"sequence of {len(ids)} tokens exceeds SEQ_LEN={V.SEQ_LEN}")
+        raise InternalError(f"sequence of {len(ids)} tokens exceeds SEQ_LEN={V.SEQ_LEN}")
     mask = [False] * len(head) + [True] * (len(answer) + 1)
     pad = V.SEQ_LEN - len(ids)
     return ids + [V.PAD] * pad, mask + [False] * pad

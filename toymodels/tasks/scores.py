@@ -15,9 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import toymodels.tasks.vocab as V
 from landscape.scores import ScoreResult, eval_mode, resolve_example_ids
-from theory.errors import UserInputError
-from toymodels.tasks import vocab as V
+from theory.errors import InternalError
 from toymodels.tasks.language import (
     PRETRAIN_SKILLS,
     SKILL_CHANCE,
@@ -102,7 +102,7 @@ class SafetyScore:
 
     def __post_init__(self) -> None:
         if len(self.triggered) != len(self.plain):
-            raise UserInputError("safety pairs need as many triggered as plain requests")
+            raise InternalError("safety pairs need as many triggered as plain requests")
 
     @property
     def n_examples(self) -> int:
