@@ -24,7 +24,7 @@ from landscape.evaluate import ProbeEvaluator
 from landscape.hashing import canonical_name
 from landscape.kinds import kind as direction_kind
 from landscape.scores import Score
-from landscape.smoothing import draw_noise, noise_spec, smoothed_estimate
+from landscape.smoothing import draw_noise, noise_spec, paired_lower_estimate, smoothed_estimate
 from theory.bounds import certified_lower_bound, certified_radius, lipschitz_lower_bound
 from theory.errors import UserInputError
 from theory.estimate import Estimate
@@ -70,9 +70,10 @@ class Certificate:
 
 def certify(model: torch.nn.Module, score: Score, sigma: float, ctx: ProbeContext | None = None, *,
             n: int = 200, q: float | None = None, confidence: float = 0.99, mode: str = "pairs",
-            bound: str = "auto", kind: str = "gaussian", param_filter=None) -> Certificate:
+            bound: str = "auto", kind: str = "gaussian", param_filter=None, paired: bool = True) -> Certificate:
     """Estimate p_A at σ (per coordinate) from n draws (noise seeds from ctx.seed) and certify a radius in
-    ‖Δθ‖₂ for the floor q."""
+    ‖Δθ‖₂ for the floor q. paired (default): p_lower = S(θ₀) − the one-sided betting upper bound of the paired
+    drop (landscape.smoothing.paired_lower_estimate); else the raw outcomes' one-sided bound (`bound`)."""
     require_isotropic(kind, param_filter)
     start = time.perf_counter()
     ctx = ProbeContext() if ctx is None else ctx
@@ -83,7 +84,11 @@ def certify(model: torch.nn.Module, score: Score, sigma: float, ctx: ProbeContex
     ev = ProbeEvaluator(model, score, ctx)
     ev.announce("certificate p_A", n, 1)
     draws = draw_noise(ev, sigma, n, mode=mode, kind=kind, param_filter=param_filter)
-    p_a = smoothed_estimate(draws.values, confidence, sided="lower", bound=bound, rounding_seed=seed)
+    if paired:
+        pool = ev.example_ids if ev.example_ids is not None else range(score.n_examples)
+        p_a = paired_lower_estimate(ev.baseline(), draws, pool, confidence)
+    else:
+        p_a = smoothed_estimate(draws.values, confidence, sided="lower", bound=bound, rounding_seed=seed)
     certified = p_a.lo >= floor
     radius = float(certified_radius(p_a.lo, floor, sigma)) if certified else 0.0
     return Certificate(score=score.name, sigma=float(sigma), q=floor, p_a=p_a, radius=radius,

@@ -24,7 +24,8 @@ from landscape.kinds.base import CHUNK, RNG_BACKENDS, DirectionKind, chunk_bound
 from landscape.tensorfile import content_hash
 from theory.errors import UserInputError
 
-__all__ = ["CHUNK", "KINDS", "RNG_BACKENDS", "BoundDirection", "DirectionSpec", "bind", "chunk_bounds",
+__all__ = ["CHUNK", "KINDS", "RNG_BACKENDS", "BoundDirection", "DirectionSpec", "HeldDirection", "bind",
+           "chunk_bounds",
            "compute_dtype", "noise_chunks"]
 
 
@@ -192,6 +193,21 @@ class BoundDirection:
                 if a is not None and b is not None:
                     dot += float((a * b).sum())
         return dot, nn, oo
+
+
+class HeldDirection(BoundDirection):
+    """A bound direction whose chunks were materialised once and are served again for every α (common random
+    numbers across σ without regenerating the noise): the same bits as drawing them anew, so rows keep their
+    keys and values. Memory: d numbers in the compute dtype (4 bytes each for float32 parameters) beside θ₀.
+    Made while the model holds θ₀ (kinds that read θ₀, such as multiplicative, read it then)."""
+
+    def __init__(self, bound: BoundDirection):
+        self.spec, self.key, self.params, self.names, self.d = bound.spec, bound.key, bound.params, bound.names, bound.d
+        self._held = {name: list(bound.chunks(name, p)) for name, p in bound.params}
+
+    def chunks(self, name: str, param: torch.Tensor) -> Iterator[torch.Tensor]:
+        for chunk in self._held[name]:
+            yield chunk.clone()  # the engine scales its chunk in place
 
 
 def bind(direction: DirectionSpec | BoundDirection, model: torch.nn.Module) -> BoundDirection:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from landscape.context import ProbeContext
-from landscape.directions import BoundDirection, DirectionSpec, bind
+from landscape.directions import BoundDirection, DirectionSpec, HeldDirection, bind
 from landscape.hashing import weight_hash as hash_weights
 from landscape.perturb import perturbed
 from landscape.progress import announce_cost
@@ -87,6 +87,10 @@ class ProbeEvaluator:
     def announce(self, label: str, points: int, directions: int) -> None:
         """Print the cost estimate: points × directions × seconds of one evaluation (timed on S(θ₀))."""
         self.baseline()
+        if self.eval_seconds == 0.0:  # S(θ₀) came from the store: time one clean evaluation, stored nowhere
+            start = time.perf_counter()
+            self.score(self.model, self.example_ids)
+            self.eval_seconds = time.perf_counter() - start
         announce_cost(label, points, directions, self.eval_seconds)
 
     def _key(self, direction: dict | None, alpha: float, ids: list[int] | None) -> dict:
@@ -107,6 +111,16 @@ class ProbeEvaluator:
         key = direction.to_key()
         return self.under(key, alpha, lambda: perturbed(self.model, self._bind(direction, key), float(alpha),
                                                         theta0=self.theta0), example_ids)
+
+    @contextmanager
+    def hold(self, direction: DirectionSpec) -> Iterator[None]:
+        """Inside, probes along `direction` reuse its materialised chunks (landscape.directions.HeldDirection)
+        instead of drawing them again at each α; the copy is freed on leaving."""
+        self._bound = (canonical_json(direction.to_key()), HeldDirection(bind(direction, self.model)))
+        try:
+            yield
+        finally:
+            self._bound = None
 
     def _bind(self, direction: DirectionSpec, key: dict) -> BoundDirection:
         """The last direction stays bound, so a sweep along it computes its statistics (SFT norm) once."""

@@ -10,7 +10,23 @@ interval. Reading it as an interval assumes p_A(σ) decreasing in σ; a certifie
 certified-outside one is flagged `non_monotone`. kind="multiplicative" gives the rescaling-invariant
 variant θ ⊙ (1 + σz), σ relative.
 
-search="grid" measures every σ. search="bisect" (for models where one draw costs seconds) measures
+search="sequential" (the default) is the paired, anytime-valid engine. A trial j draws one noise vector
+z_j and b examples uniformly without replacement from the set (mode "pairs"; mode "set": every example) and
+records V_j = mean over those examples of D = O(θ₀, x) − O(θ₀ + σ z_j, x), the paired drop: V_j ∈ [−1, 1] and
+E V_j = S(θ₀) − p_A(σ) exactly (each example is in the subset with the same probability), while the
+variance that comes from *which* example was drawn cancels in D. Per σ, a betting confidence sequence
+(theory.sequential, hedged capital with predictable plug-in bets) on the drop, two-sided at level
+(1 − confidence)/m (Bonferroni over the whole grid, fixed before any draw, since the σ are visited
+adaptively), is looked at every `look_every` trials; σ is certified inside when the sequence lies below τ
+and outside when it lies above τ, and stops there (anytime-valid: stopping when it decides costs no
+coverage), or at the budget of n trials. Noise reuse: z_j is drawn once and used at every pending σ (common
+random numbers; landscape.directions.HeldDirection, one copy of z beside θ₀), and a σ stops being pending
+once it is decided or once, under the monotonicity reading, it can no longer move the interval (it lies
+at or below the largest σ certified inside, or at or above the smallest certified outside). p_A's interval
+is S(θ₀) − the drop's interval (S(θ₀) is the exact clean score of the set).
+
+search="grid" measures every σ with n raw draws and a fixed-n interval on p_A (the engine before the
+sequential one, kept as the comparison baseline). search="bisect" (for models where one draw costs seconds) measures
 only the σ needed under the same monotonicity reading: a binary search over the sorted grid for the last
 σ with p̂_A ≥ t (⌈log₂(m + 1)⌉ points), then upward from the first σ with p̂_A < t until one is certified
 outside (or the grid ends). Unvisited σ are never certified, so the interval can only be wider than the
@@ -26,16 +42,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from landscape.context import ProbeContext
 from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.kinds import kind as direction_kind
-from landscape.scores import Score
-from landscape.smoothing import draw_noise, smoothed_estimate
+from landscape.progress import progress
+from landscape.scores import Score, is_bounded_score
+from landscape.smoothing import MODES, draw_noise, noise_spec, smoothed_estimate
 from theory.errors import UserInputError
 from theory.estimate import Estimate
+from theory.sequential import betting_interval
 from theory.stats import clopper_pearson, hoeffding_interval
 
-SEARCHES = ("grid", "bisect")
+SEARCHES = ("sequential", "grid", "bisect")
+LOOK_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,9 @@ class SigmaPoint:
     inside: bool
     outside: bool
     noise_seeds: tuple[int, ...]
+    drop: Estimate | None = None  # sequential search: the paired drop S(θ₀) − p_A with its interval
+    trials: int = 0
+    decision: str = ""  # sequential search: "inside", "outside" or "undecided" (budget reached)
 
 
 @dataclass(frozen=True)
@@ -64,19 +88,26 @@ class SigmaBasin:
     n_evals: int
     wall_time_s: float
     inside_resolvable: bool = True
+    examples_per_trial: int | None = None  # b of the sequential search
 
 
 def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext | None = None, *,
-                tau: float = 0.05, n: int = 64, mode: str = "set", kind: str = "gaussian", bound: str = "auto",
-                confidence: float = 0.95, search: str = "grid") -> SigmaBasin:
-    """σ-basin interval from n draws at each σ in `sigmas` (or the σ a bisection needs; module doc); noise
-    seeds derive from ctx.seed, so every σ shares the same draws (common random numbers)."""
+                tau: float = 0.05, n: int = 64, mode: str = "pairs", kind: str = "gaussian", bound: str = "auto",
+                confidence: float = 0.95, search: str = "sequential", b: int = 1,
+                look_every: int = LOOK_EVERY) -> SigmaBasin:
+    """σ-basin interval from at most n trials at each σ in `sigmas` (module doc: search "sequential" stops
+    each σ when it decides; "grid"/"bisect" take n raw draws at each σ they visit); noise seeds derive from
+    ctx.seed, so every σ shares the same draws (common random numbers). `b`: examples per trial of the
+    sequential search in mode "pairs"."""
     start = time.perf_counter()
     ctx = ProbeContext() if ctx is None else ctx
     seed = ctx.seed
     grid = check_sigma_grid(sigmas, tau)
     if search not in SEARCHES:
         raise UserInputError(f"search must be one of {SEARCHES}, got {search!r}")
+    if search == "sequential":
+        return _sequential(model, score, grid, ctx, tau=tau, n=n, mode=mode, kind=kind, confidence=confidence,
+                           b=b, look_every=look_every, start=start)
     ev = ProbeEvaluator(model, score, ctx)
     baseline = ev.baseline().value
     threshold = baseline - tau
@@ -109,19 +140,107 @@ def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext 
                 break
     points = [measured[i] for i in sorted(measured)]
     resolvable = inside_resolvable(baseline, threshold, n, per_sigma, bound)
-    hi = min((p.sigma for p in points if p.outside), default=math.inf)
-    inside_all = [p.sigma for p in points if p.inside]
-    lo = max((s for s in inside_all if s < hi), default=0.0)
-    point = max((p.sigma for p in points if p.p_a.estimate >= threshold), default=0.0)
+    point, lo, hi, non_monotone = _interval(points, threshold)
     unit = direction_kind(kind).unit
-    estimate = Estimate(estimate=min(max(point, lo), hi), ci=(lo, hi), confidence=confidence, n=n, unit=unit,
+    estimate = Estimate(estimate=point, ci=(lo, hi), confidence=confidence, n=n, unit=unit,
                         method=f"{points[0].p_a.method}, bonferroni over {len(grid)} sigmas",
                         extra={"mode": mode, "kind": kind, "search": search, "visited": len(points),
                                "grid_size": len(grid), "inside_resolvable": resolvable})
     return SigmaBasin(score=score.name, tau=tau, baseline=baseline, threshold=threshold, kind=kind, mode=mode,
                       points=tuple(points), sigma_basin=estimate,
-                      non_monotone=any(s > hi for s in inside_all), seed=seed, n_evals=ev.n_evals,
+                      non_monotone=non_monotone, seed=seed, n_evals=ev.n_evals,
                       wall_time_s=time.perf_counter() - start, inside_resolvable=resolvable)
+
+
+def _interval(points: Sequence[SigmaPoint], threshold: float) -> tuple[float, float, float, bool]:
+    """(point, lo, hi, non_monotone) of the σ-basin from the measured points (module doc)."""
+    hi = min((p.sigma for p in points if p.outside), default=math.inf)
+    inside_all = [p.sigma for p in points if p.inside]
+    lo = max((s for s in inside_all if s < hi), default=0.0)
+    point = max((p.sigma for p in points if p.p_a.estimate >= threshold), default=0.0)
+    return min(max(point, lo), hi), lo, hi, any(s > hi for s in inside_all)
+
+
+def _sequential(model, score: Score, grid: list[float], ctx: ProbeContext, *, tau: float, n: int, mode: str,
+                kind: str, confidence: float, b: int, look_every: int, start: float) -> SigmaBasin:
+    if mode not in MODES:
+        raise UserInputError(f"mode must be one of {MODES}, got {mode!r}")
+    if n < 1 or look_every < 1:
+        raise UserInputError(f"n and look_every must be >= 1, got {n} and {look_every}")
+    if not is_bounded_score(score):
+        raise UserInputError(f"score {score.name!r} is not bounded in [0, 1]; smoothing needs one")
+    ev = ProbeEvaluator(model, score, ctx)
+    clean = ev.baseline()
+    pool = ev.example_ids if ev.example_ids is not None else list(range(score.n_examples))
+    per_example = dict(zip(pool, (float(x) for x in clean.outcomes)))
+    size = len(pool) if mode == "set" else int(b)
+    if not 1 <= size <= len(pool):
+        raise UserInputError(f"b must lie in [1, {len(pool)}] (the example set), got {b}")
+    m = len(grid)
+    per_sigma = 1.0 - (1.0 - confidence) / m
+    threshold = clean.value - tau
+    ev.announce("sigma-basin (sequential, at most)", m, n)
+    picker = np.random.default_rng(derive_seed(ctx.seed, "examples", size))
+    drops: dict[int, list[float]] = {i: [] for i in range(m)}
+    seeds: dict[int, list[int]] = {i: [] for i in range(m)}
+    decided: dict[int, str] = {}
+    checked: dict[int, tuple[float, float]] = {}
+
+    def pending() -> list[int]:
+        inside = max((i for i, d in decided.items() if d == "inside"), default=-1)
+        outside = min((i for i, d in decided.items() if d == "outside"), default=m)
+        return [i for i in range(inside + 1, outside) if i not in decided]
+
+    def look(i: int) -> None:
+        lo, hi = betting_interval(drops[i], confidence=per_sigma, bounds=(-1.0, 1.0))
+        checked[i] = (lo, hi)
+        if hi < tau:
+            decided[i] = "inside"
+        elif lo > tau:
+            decided[i] = "outside"
+
+    for j in progress(range(n), total=n, desc="sigma-basin trials"):
+        todo = pending()
+        if not todo:
+            break
+        spec = noise_spec(kind, derive_seed(ctx.seed, "noise", j), rng=ctx.rng)
+        ids = None if mode == "set" else sorted(int(pool[k]) for k in picker.choice(len(pool), size, replace=False))
+        with ev.hold(spec):
+            for i in todo:
+                probe = ev.at(spec, grid[i], example_ids=ids)
+                base = clean.value if ids is None else sum(per_example[x] for x in ids) / len(ids)
+                drops[i].append(base - probe.value)
+                seeds[i].append(spec.seed)
+        if (j + 1) % look_every == 0 or j == n - 1:
+            for i in todo:
+                look(i)
+    points = []
+    for i in range(m):
+        if not drops[i]:
+            continue
+        if i not in decided:  # a last look with every trial this σ got
+            look(i)
+        lo, hi = checked[i]
+        mean = float(np.mean(drops[i]))
+        drop = Estimate(estimate=mean, ci=(lo, hi), confidence=per_sigma, n=len(drops[i]), unit="drop S(θ₀) − p_A",
+                        method="paired drop, betting confidence sequence (hedged capital), two-sided")
+        p_a = Estimate(estimate=clean.value - mean, ci=(max(0.0, clean.value - hi), min(1.0, clean.value - lo)),
+                       confidence=per_sigma, n=len(drops[i]), unit="smoothed score", method=drop.method)
+        verdict = decided.get(i, "undecided")
+        points.append(SigmaPoint(sigma=grid[i], p_a=p_a, inside=verdict == "inside", outside=verdict == "outside",
+                                 noise_seeds=tuple(seeds[i]), drop=drop, trials=len(drops[i]), decision=verdict))
+    estimate, lo, hi, non_monotone = _interval(points, threshold)
+    zeros_hi = betting_interval(np.zeros(n), confidence=per_sigma, bounds=(-1.0, 1.0))[1]
+    unit = direction_kind(kind).unit
+    result = Estimate(estimate=estimate, ci=(lo, hi), confidence=confidence, n=n, unit=unit,
+                      method=f"paired sequential betting CS, bonferroni over {m} sigmas",
+                      extra={"mode": mode, "kind": kind, "search": "sequential", "visited": len(points),
+                             "grid_size": m, "inside_resolvable": bool(zeros_hi < tau),
+                             "examples_per_trial": size})
+    return SigmaBasin(score=score.name, tau=tau, baseline=clean.value, threshold=threshold, kind=kind, mode=mode,
+                      points=tuple(points), sigma_basin=result, non_monotone=non_monotone, seed=ctx.seed,
+                      n_evals=ev.n_evals, wall_time_s=time.perf_counter() - start,
+                      inside_resolvable=bool(zeros_hi < tau), examples_per_trial=size)
 
 
 def check_sigma_grid(sigmas: Sequence[float], tau: float) -> list[float]:

@@ -24,11 +24,12 @@ import numpy as np
 
 from landscape import kinds
 from landscape.directions import DirectionSpec
-from landscape.evaluate import ProbeEvaluator, derive_seed
+from landscape.evaluate import ProbeEvaluator, ProbeValue, derive_seed
 from landscape.progress import progress
 from landscape.scores import is_bounded_score
 from theory.errors import UserInputError
 from theory.estimate import Estimate
+from theory.sequential import betting_interval
 from theory.stats import clopper_pearson, hoeffding_interval
 
 MODES = ("set", "pairs")
@@ -126,3 +127,21 @@ def smoothed_estimate(values: Sequence[float] | np.ndarray, confidence: float, *
     return Estimate(estimate=mean, ci=(lo, hi), confidence=confidence, n=n, unit=unit,
                     method=f"randomized-rounding + clopper-pearson ({sided})",
                     extra={"rounding_seed": rounding_seed, "rounded_estimate": k / n})
+
+
+def paired_lower_estimate(clean: ProbeValue, draws: NoiseDraws, pool: Sequence[int], confidence: float,
+                          unit: str = "smoothed score") -> Estimate:
+    """p_A ≥ S(θ₀) − (upper end of the paired drop): per draw j, D_j = clean outcome − outcome under noise,
+    on the draw's example ("pairs") or the whole set ("set"), D_j ∈ [−1, 1] with E D_j = S(θ₀) − p_A; the
+    upper end is the one-sided betting confidence bound (theory.sequential) at `confidence`. `clean` is S(θ₀)
+    with its per-example outcomes over `pool`."""
+    if draws.mode == "set":
+        drops = clean.value - draws.values
+    else:
+        by_id = dict(zip((int(i) for i in pool), (float(x) for x in clean.outcomes)))
+        drops = np.array([by_id[i] for i in draws.example_ids]) - draws.values
+    _, upper = betting_interval(drops, confidence=confidence, bounds=(-1.0, 1.0), sided="upper")
+    mean = float(np.mean(drops))
+    return Estimate(estimate=clean.value - mean, ci=(max(0.0, clean.value - upper), 1.0), confidence=confidence,
+                    n=draws.n, unit=unit, method="paired drop, betting confidence bound (upper), S(θ₀) − it",
+                    extra={"drop": mean, "drop_upper": upper, "clean": clean.value})

@@ -43,7 +43,11 @@ def to_json_value(obj: Any) -> Any:
     if isinstance(obj, set | frozenset):
         return sorted((to_json_value(v) for v in obj), key=canonical_json)
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind == "f" and np.isfinite(obj).all():  # per-example outcomes: no per-element walk
+            return obj.astype(np.float64).tolist()
         return to_json_value(obj.tolist())
+    if isinstance(obj, list) and all(type(v) is float for v in obj) and all(map(math.isfinite, obj)):
+        return list(obj)  # finite Python floats are already plain JSON
     if isinstance(obj, Sequence):
         return [to_json_value(v) for v in obj]
     for method in ("to_key", "to_dict"):

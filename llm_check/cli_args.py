@@ -41,39 +41,32 @@ def arg_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return checked
 
 
+def _number(text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool], expected: str) -> Any:
+    """convert(text) if it parses and ok(value), else UserInputError("expected <expected>, got …")."""
+    try:
+        value = convert(text)
+    except ValueError as exc:
+        raise UserInputError(f"expected {expected}, got {text!r}") from exc
+    if not ok(value):
+        raise UserInputError(f"expected {expected}, got {text}")
+    return value
+
+
 @arg_type
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise UserInputError(f"expected an integer >= 1, got {text!r}") from exc
-    if value < 1:
-        raise UserInputError(f"expected an integer >= 1, got {text}")
-    return value
+    return _number(text, int, lambda v: v >= 1, "an integer >= 1")
 
 
 @arg_type
 def seed_value(text: str) -> int:
     """A seed: an integer in [0, MAX_SEED]."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise UserInputError(f"expected an integer in [0, {MAX_SEED}], got {text!r}") from exc
-    if not 0 <= value <= MAX_SEED:
-        raise UserInputError(f"expected an integer in [0, {MAX_SEED}], got {text}")
-    return value
+    return _number(text, int, lambda v: 0 <= v <= MAX_SEED, f"an integer in [0, {MAX_SEED}]")
 
 
 @arg_type
 def positive_float(text: str) -> float:
     """For sigma-like flags: a finite float > 0."""
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise UserInputError(f"expected a number > 0, got {text!r}") from exc
-    if not 0 < value < math.inf:
-        raise UserInputError(f"expected a number > 0, got {text}")
-    return value
+    return _number(text, float, lambda v: 0 < v < math.inf, "a number > 0")
 
 
 @arg_type
@@ -98,13 +91,7 @@ def positive_floats(text: str) -> list[float]:
 
 @arg_type
 def unit_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise UserInputError(f"expected a number in [0, 1], got {text!r}") from exc
-    if not 0 <= value <= 1:
-        raise UserInputError(f"expected a number in [0, 1], got {text}")
-    return value
+    return _number(text, float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 @arg_type

@@ -29,6 +29,7 @@ from landscape.landscape_1d import Landscape1D, landscape_1d
 from landscape.sigma_basin import SigmaBasin, check_sigma_grid, sigma_basin
 from landscape.smoothing import noise_trials
 from landscape.store import ResultStore, merge_shards
+from llm_check.quick import noise_rows, stored_rows
 from llm_check.runs import Capability, RunContext, sigma_points
 from theory.errors import UserInputError
 
@@ -94,23 +95,28 @@ def sharded_sigma_basin(ctx: RunContext, cap: Capability, sigmas: Sequence[float
                        mode="pairs", kind=kind, confidence=confidence, search="grid")
 
 
-def _summary(land: Landscape1D) -> dict:
+def _summary(ctx: RunContext, cap: Capability, land: Landscape1D) -> dict:
+    """n_evals: the stage's rows in DIR/rows.jsonl (every rank's, and any earlier run's)."""
+    points = [(None, 0.0, cap.id_list)] + [(c.direction, a, cap.id_list) for c in land.curves
+                                           for a in land.alphas if a != 0.0]
     return {"alphas": list(land.alphas), "values": land.values.tolist(), "baseline": land.baseline,
-            "median": [m.to_dict() for m in land.median], "n_evals": land.n_evals}
+            "median": [m.to_dict() for m in land.median], "n_evals": stored_rows(ctx, cap, points)}
 
 
-def _sigma_summary(basin: SigmaBasin) -> dict:
+def _sigma_summary(ctx: RunContext, cap: Capability, basin: SigmaBasin) -> dict:
     return {"sigma_basin": basin.sigma_basin.to_dict(), "baseline": basin.baseline, "threshold": basin.threshold,
-            "points": sigma_points(basin), "n_evals": basin.n_evals}
+            "points": sigma_points(basin),
+            "n_evals": noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points], mode=basin.mode,
+                                  kind=basin.kind)}
 
 
 def _run_stage(ctx: RunContext, cap: Capability, opts: dict, *, rank: int, world_size: int,
                barrier: Callable[[], None]) -> dict:
     if opts["stage"] == "sigma-basin":
-        return _sigma_summary(sharded_sigma_basin(ctx, cap, opts["sigmas"], n=opts["n"], tau=opts["tau"],
+        return _sigma_summary(ctx, cap, sharded_sigma_basin(ctx, cap, opts["sigmas"], n=opts["n"], tau=opts["tau"],
                                                   kind=opts["kind"], rank=rank, world_size=world_size,
                                                   barrier=barrier))
-    return _summary(sharded_landscape(ctx, cap, opts["alphas"], k=opts["k"], rank=rank, world_size=world_size,
+    return _summary(ctx, cap, sharded_landscape(ctx, cap, opts["alphas"], k=opts["k"], rank=rank, world_size=world_size,
                                       barrier=barrier))
 
 

@@ -33,7 +33,7 @@ from landscape.tensorfile import TensorSource, write_safetensors
 from llm_check.runs import Capability, RunContext, corpus_blocks, sigma_basin_run
 from llm_check.tasks import text_corpus
 from theory.errors import UserInputError
-from theory.estimate import Estimate
+from theory.estimate import Estimate, ratio_estimate
 from theory.verdict import Region, verdict
 
 AUTHORS_STEPS = 5600
@@ -127,25 +127,6 @@ def go_finetune(ctx: RunContext, sigma_train: float, *, steps: int, batch_size: 
                         lr=lr, seed=seed, tokens=steps * batch_size * block_size, losses=tuple(losses),
                         weight_hash=weight_hash(model), checkpoint=None if path is None else str(path),
                         wall_time_s=time.perf_counter() - start)
-
-
-def ratio_estimate(after: Estimate, before: Estimate, unit: str) -> Estimate:
-    """after/before with interval [lo_a/hi_b, hi_a/lo_b] (±inf where a bound is 0 or inf); coverage
-    ≥ 1 − (1 − c_a) − (1 − c_b) by Bonferroni."""
-
-    def div(a: float, b: float) -> float:
-        if b == 0:
-            return math.inf if a > 0 else math.nan
-        return a / b
-
-    point = div(after.estimate, before.estimate)
-    lo = 0.0 if math.isinf(before.hi) else div(after.lo, before.hi)
-    hi = div(after.hi, before.lo)
-    lo = 0.0 if math.isnan(lo) else lo
-    hi = math.inf if math.isnan(hi) else hi
-    level = 1.0 - (1.0 - after.confidence) - (1.0 - before.confidence)
-    return Estimate(estimate=point, ci=(lo, max(lo, hi)), confidence=max(level, 1e-9), n=min(after.n, before.n),
-                    unit=unit, method="ratio of sigma-basin intervals (Bonferroni)")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Clopper–Pearson, Bonferroni over the whole grid), measured at the σ a binary 
 (sigma_search="bisect": 3 of 7 σ, plus a step up when the first σ past the boundary is not yet certified
 outside; "grid" measures all 7 — landscape.sigma_basin); the worst-case edge along the tethered-ascent direction
 (pydoc_data text, rescaled to √d) and worst ÷ median most-case edge; a certificate at σ = the σ-basin
-estimate (n = 200 pairs, 99 %, q = chance; it re-reads the σ-basin's rows when σ is on the grid). Then the
+estimate (n = 200 pairs, 99 %, q = chance; p_lower = S(θ₀) − the paired drop's one-sided betting bound,
+drawn with fresh noise seeds, since the σ was chosen from the σ-basin's draws). Then the
 5× check (llm_check.enlarge) on the first capability. Every evaluation is a row of DIR/rows.jsonl, so a
 rerun resumes; summary.json is rewritten after every stage. A stage's `n_evals` is the number of its rows in
 DIR/rows.jsonl (the clean baseline included), so a resumed run reports what an uninterrupted one does. The dry run times each unit of work through the
@@ -38,6 +39,7 @@ from llm_check.runs import (
     RunContext,
     basin_edge,
     certificate,
+    certificate_seed,
     sigma_basin_run,
     sigma_grid,
     sigma_points,
@@ -161,12 +163,14 @@ def edge_rows(ctx: RunContext, cap: Capability, edges) -> int:
 
 
 def noise_rows(ctx: RunContext, cap: Capability, draws: Sequence[tuple[float, Sequence[int]]], *, mode: str,
-               kind: str) -> int:
-    """Rows of noise draws: `draws` = (σ, noise seeds drawn at σ) per measured σ, plus the clean baseline."""
+               kind: str, seed: int | None = None) -> int:
+    """Rows of noise draws: `draws` = (σ, noise seeds drawn at σ) per measured σ, plus the clean baseline;
+    `seed`: the base seed they were drawn with (default the run's)."""
     pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
     points = [_baseline_point(cap)]
     for sigma, seeds in draws:
-        trials = noise_trials(pool, len(seeds), ctx.seed, mode=mode, kind=kind, rng=ctx.rng)
+        trials = noise_trials(pool, len(seeds), ctx.seed if seed is None else seed, mode=mode, kind=kind,
+                              rng=ctx.rng)
         assert [spec.seed for spec, _ in trials] == list(seeds), "noise draws differ from the estimator's"
         points += [(spec.to_key(), sigma, cap.id_list if ids is None else ids) for spec, ids in trials]
     return stored_rows(ctx, cap, points)
@@ -187,7 +191,9 @@ def certificate_block(ctx: RunContext, cap: Capability, cert) -> dict:
     return {"p_a_lower": cert.p_lower, "p_a": cert.p_a.estimate, "confidence": cert.p_a.confidence,
             "n_trials": cert.p_a.n, "sigma": cert.sigma, "q": cert.q, "radius": cert.radius,
             "radius_unit": "||dtheta||_2", "certified": cert.certified, "mode": cert.mode,
-            "n_evals": noise_rows(ctx, cap, [(cert.sigma, cert.noise_seeds)], mode=cert.mode, kind="gaussian")}
+            "noise_seeds": list(cert.noise_seeds), "p_a_method": cert.p_a.method,
+            "n_evals": noise_rows(ctx, cap, [(cert.sigma, cert.noise_seeds)], mode=cert.mode, kind="gaussian",
+                                  seed=certificate_seed(ctx))}
 
 
 def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig = QuickConfig()) -> dict:
@@ -252,7 +258,7 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
             sb = res.get("sigma_basin")
             sigma = sb.sigma_basin.estimate if sb is not None and 0 < sb.sigma_basin.estimate < math.inf else grid[0]
             cert = stage(f"{cap.name}/certificate", lambda cap=cap, sigma=sigma: certificate(
-                ctx, cap, sigma, n=config.n_noise, confidence=config.certificate_confidence))
+                ctx, cap, sigma, n=config.n_noise, confidence=config.certificate_confidence, fresh_noise=True))
             block["certificate"] = certificate_block(ctx, cap, cert)
             _write_summary(ctx.out_dir, summary)
     if "go" in config.stages:
@@ -365,7 +371,7 @@ def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: 
         if "worst_case" in config.stages:
             out[f"{cap.name}/worst_case"] = per_edge * probe
         if "certificate" in config.stages:
-            out[f"{cap.name}/certificate"] = 0.0 if "sigma_basin" in config.stages else config.n_noise * trial
+            out[f"{cap.name}/certificate"] = config.n_noise * trial  # fresh noise: never the σ-basin's rows
     if "worst_case" in config.stages:
         out["worst_case/direction"] = costs.ascent_fixed + config.worst_steps * costs.ascent_step
     if "go" in config.stages and capabilities:

@@ -25,6 +25,7 @@ from landscape.certificates import Certificate, DisplacementCheck, certify, chec
 from landscape.context import ProbeContext, Theta0Holder
 from landscape.directions import DirectionSpec
 from landscape.edges import BasinEdges, basin_edges
+from landscape.evaluate import derive_seed
 from landscape.input_robustness import (
     InputCertificates,
     SubstitutionBound,
@@ -250,12 +251,25 @@ def sft_case(ctx: RunContext, cap: Capability, theta_sft: str | Path | Mapping[s
                         confidence=confidence)
 
 
+CERTIFICATE_SEED = "certificate"
+
+
+def certificate_seed(ctx: RunContext) -> int:
+    """The noise seed of a certificate at a σ chosen from data (the σ-basin's estimate): fresh draws, not the
+    σ-basin's, so the σ was not selected on the very noise that certifies it (no winner's curse)."""
+    return derive_seed(ctx.seed, CERTIFICATE_SEED)
+
+
 def certificate(ctx: RunContext, cap: Capability, sigma: float, *, n: int = 200, q: float | None = None,
-                confidence: float = 0.99, mode: str = "pairs") -> Certificate:
-    """Parameter-space certificate at σ (Thm 4.3): one-sided CP lower bound on p_A from n draws and the
-    certified radius σ(Φ⁻¹(p_lower) − Φ⁻¹(q)) in ‖Δθ‖₂ (q default: chance)."""
+                confidence: float = 0.99, mode: str = "pairs", fresh_noise: bool = False) -> Certificate:
+    """Parameter-space certificate at σ (Thm 4.3): one-sided lower bound on p_A from n draws (S(θ₀) − the
+    paired drop's betting upper bound) and the certified radius σ(Φ⁻¹(p_lower) − Φ⁻¹(q)) in ‖Δθ‖₂ (q
+    default: chance). fresh_noise: draw with `certificate_seed` (for a σ chosen from data)."""
     _positive("sigma", sigma)
-    return certify(ctx.model, cap.score, sigma, ctx.probe_for(cap), n=n, q=q, confidence=confidence, mode=mode)
+    probe = ctx.probe_for(cap)
+    if fresh_noise:
+        probe = probe.replace(seed=certificate_seed(ctx))
+    return certify(ctx.model, cap.score, sigma, probe, n=n, q=q, confidence=confidence, mode=mode)
 
 
 def finetuned_certificate(ctx: RunContext, cap: Capability, finetuned: torch.nn.Module, sigma: float, *,

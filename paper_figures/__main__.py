@@ -72,7 +72,8 @@ def estimate_stages(ctx: FigureRun, names: Sequence[str]) -> dict[str, cost.Stag
             works.append(fig.work(ctx) if fig.work else cost.NONE)
         if all(not w.train and not w.evals for w in works):
             return {name: cost.StageEstimate(0.0, 0.0, 0, 0) for name in names}
-        units = cost.measure_units(toy.sizes(ctx).n_examples)
+        timers = {name: timer for w in works for name, timer in w.timers.items()}
+        units = cost.measure_units(toy.sizes(ctx).n_examples, timers=timers)
     except ModuleNotFoundError as exc:
         print(f"[paper_figures] no cost estimate: module {exc.name} missing", flush=True)
         return {}

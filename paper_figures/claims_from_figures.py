@@ -49,7 +49,7 @@ def sft_rows(ctx: FigureRun) -> list[ClaimResult]:
     from paper_figures.fig04_sft_case import sft_direction
 
     def along(kind: str, cap: str) -> Estimate:
-        return single_edge(measure.edges(ctx, cap, directions=lambda: [sft_direction(kind)], label=f"sft-{kind}"))
+        return single_edge(measure.first_exit_edges(ctx, cap, directions=lambda: [sft_direction(kind)], label=f"sft-{kind}"))
 
     benign = ratio(along("benign", "basic"), measure.basic_edge(ctx), "edge(benign SFT) / median edge(random)")
     kills = ratio(along("adversarial", "safety"), along("adversarial", "basic"),
@@ -63,7 +63,7 @@ def sft_rows(ctx: FigureRun) -> list[ClaimResult]:
 
 
 def nested(ctx: FigureRun) -> ClaimResult:
-    ratios = [ratio(median_edge(measure.edges(ctx, cap)), measure.basic_edge(ctx),
+    ratios = [ratio(median_edge(measure.first_exit_edges(ctx, cap)), measure.basic_edge(ctx),
                     f"max over specific capabilities of median edge / basic median edge ({cap})")
               for cap in toy.CAPABILITIES[1:]]
     worst = max(ratios, key=lambda e: e.estimate)

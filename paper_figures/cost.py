@@ -15,7 +15,7 @@ landscape — is paid once per run, by the first figure that needs it).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 TRANSFORMER, MLP = "transformer", "mlp"
@@ -24,13 +24,16 @@ TRANSFORMER_TRIAL, MLP_TRIAL = "transformer-trial", "mlp-trial"
 
 @dataclass(frozen=True)
 class Work:
-    """train: job key → (model kind, optimizer steps); evals: job key → (unit, evaluations)."""
+    """train: job key → (model kind or unit, optimizer steps); evals: job key → (unit, evaluations);
+    timers: unit → a function returning that unit's seconds, for units of the figure's own models (the
+    width sweep's arms), timed at the start with the built-in ones."""
 
     train: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     evals: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    timers: Mapping[str, Callable[[], float]] = field(default_factory=dict)
 
     def __add__(self, other: Work) -> Work:
-        return Work({**self.train, **other.train}, {**self.evals, **other.evals})
+        return Work({**self.train, **other.train}, {**self.evals, **other.evals}, {**self.timers, **other.timers})
 
 
 NONE = Work()
@@ -95,9 +98,35 @@ def _seconds(fn, repeats: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def measure_units(n_examples: int, mlp_width: int = 64, n_test: int = 1024) -> UnitCosts:
-    """Time one training step and one evaluation of each model kind (untrained models; ≈ 2–4 s)."""
-    import torch
+def probe_timer(model, score, example_ids=None) -> Callable[[], object]:
+    """One probe through the run's own path: a fresh Gaussian direction at a small α through a
+    ProbeEvaluator whose rows go to a scratch store (key, write, evaluation, restore, row append)."""
+    import tempfile
+    from pathlib import Path
+
+    from landscape.context import ProbeContext
+    from landscape.directions import DirectionSpec
+    from landscape.evaluate import ProbeEvaluator
+    from landscape.store import ResultStore
+
+    folder = tempfile.mkdtemp(prefix="basin-cost-")
+    ev = ProbeEvaluator(model, score, ProbeContext.for_model(model, store=ResultStore(Path(folder) / "rows.jsonl")))
+    seeds = iter(range(10**9))
+
+    def probe():
+        ev.at(DirectionSpec(seed=next(seeds)), 1e-3, example_ids=example_ids)
+    return probe
+
+
+def time_per_call(fn: Callable[[], object], calls: int = 3) -> float:
+    """Median seconds of one fn() after a warm-up call (for a Work's own timers)."""
+    return _seconds(fn, calls)
+
+
+def measure_units(n_examples: int, mlp_width: int = 64, n_test: int = 1024,
+                  timers: Mapping[str, Callable[[], float]] | None = None) -> UnitCosts:
+    """Time one training step and one evaluation of each model kind (untrained models; ≈ 2–4 s), and each
+    unit of `timers` (seconds per step or per evaluation, whichever the unit is used for)."""
 
     from toymodels.mlp import MLP as MLPModel
     from toymodels.mlp import MLPConfig
@@ -120,20 +149,10 @@ def measure_units(n_examples: int, mlp_width: int = 64, n_test: int = 1024) -> U
         train(mlp, classification_loss(task), len(task.y_train), TrainConfig(steps=steps, batch_size=128, lr=1e-3),
               mlp_adamw)
 
-    def noisy(model, evaluate):
-        def probe():
-            with torch.no_grad():
-                saved = [p.detach().clone() for p in model.parameters()]
-                for p in model.parameters():
-                    p.add_(torch.randn_like(p), alpha=1e-3)
-                evaluate(model)
-                for p, s in zip(model.parameters(), saved):
-                    p.copy_(s)
-        return probe
-
+    own = {name: float(timer()) for name, timer in (timers or {}).items()}
     return UnitCosts(
-        train_step_s={TRANSFORMER: _seconds(tf_train, 2) / steps, MLP: _seconds(mlp_train, 2) / steps},
-        eval_s={TRANSFORMER: _seconds(noisy(tf, score), 3),
-                TRANSFORMER_TRIAL: _seconds(noisy(tf, lambda m: score(m, example_ids=[0])), 5),
-                MLP: _seconds(noisy(mlp, accuracy), 3),
-                MLP_TRIAL: _seconds(noisy(mlp, lambda m: accuracy(m, example_ids=[0])), 5)})
+        train_step_s={TRANSFORMER: _seconds(tf_train, 2) / steps, MLP: _seconds(mlp_train, 2) / steps, **own},
+        eval_s={TRANSFORMER: _seconds(probe_timer(tf, score), 3),
+                TRANSFORMER_TRIAL: _seconds(probe_timer(tf, score, [0]), 5),
+                MLP: _seconds(probe_timer(mlp, accuracy), 3),
+                MLP_TRIAL: _seconds(probe_timer(mlp, accuracy, [0]), 5), **own})

@@ -55,17 +55,41 @@ def sweep_work(run: FigureRun):
 
     if path(run).exists():
         return cost.NONE
+    from toymodels.enlarge import arms
+
     cfg = QUICK if run.quick else FULL
     tunes = 1 + len(cfg.sigma_factors)
     train: dict[str, tuple[str, int]] = {}
     evals: dict[str, tuple[str, int]] = {}
-    arms = [(cost.MLP, cost.MLP_TRIAL, f"mlp{w}-{p}", cfg.mlp_base, cfg.mlp_tune, cfg.n_draws)
-            for p in cfg.parameterisations for w in cfg.mlp_widths]
-    arms += [(cost.TRANSFORMER, cost.TRANSFORMER_TRIAL, f"tf{w}", cfg.tf_base, cfg.tf_tune, cfg.tf_n_draws)
-             for w in cfg.transformer_widths]
+    timers = {}
     coarse = len(COARSE_GRIDS["gaussian"]) * cfg.n_draws_coarse
-    for kind, trial, key, base, tune, draws in arms:
-        train[f"sweep-{key}"] = (kind, base.steps + tunes * tune.steps)
+    for arm in arms(cfg):
+        draws = cfg.tf_n_draws if arm.kind == "transformer" else cfg.n_draws
+        step, trial = f"step {arm.name}", f"trial {arm.name}"
+        timers[step], timers[trial] = _step_timer(arm), _trial_timer(arm)
+        train[f"sweep-{arm.name}"] = (step, arm.base_cfg.steps + tunes * arm.tune_cfg.steps)
         measured_models = tunes + 1  # control, GO runs, reparameterised control
-        evals[f"sweep-{key}"] = (trial, measured_models * 2 * (coarse + FINE_POINTS * draws))
-    return cost.Work(train, evals)
+        evals[f"sweep-{arm.name}"] = (trial, measured_models * 2 * (coarse + FINE_POINTS * draws))
+    return cost.Work(train, evals, timers)
+
+
+def _step_timer(arm):
+    """Seconds per training step of the arm's own model and training function (after a warm-up)."""
+    from dataclasses import replace
+
+    from paper_figures import cost
+
+    def timer() -> float:
+        model, steps = arm.build(), 4
+        return cost.time_per_call(lambda: arm.train(model, replace(arm.base_cfg, steps=steps)), 2) / steps
+    return timer
+
+
+def _trial_timer(arm):
+    """Seconds per (noise, example) trial on the arm's model: noise written into every parameter, one
+    example scored, θ₀ restored."""
+    from paper_figures import cost
+
+    def timer() -> float:
+        return cost.time_per_call(cost.probe_timer(arm.build(), arm.score, [0]), 5)
+    return timer

@@ -59,17 +59,19 @@ def trend(rows: list[dict], key: str) -> str:
 
 
 def plot(d: dict, out: Path) -> FigureResult:
+    from matplotlib.ticker import LogLocator
+
     groups = enlargement.groups(d["entries"])
     fig, axes = new_figure(2, width_per_panel=5.6, height=5.2)
     trends = []
     for ax, (key, label) in zip(axes, UNITS):
+        unit = "raw" if key == "sigma_basin" else "invariant"
         for i, ((kind, param), rows) in enumerate(groups.items()):
-            t = trend(rows, key)
-            trends.append(f"{kind} ({param}), {'raw' if key == 'sigma_basin' else 'invariant'}: {t}")
-            ratio = d["fine_ratio"].get(kind, d["fine_ratio"]["mlp"])
+            trends.append(f"{kind} ({param}), {unit}: {trend(rows, key)}")
             error_points(ax, [r["params"] for r in rows], [Estimate.from_dict(r[key]["before"]) for r in rows],
-                         label=f"{kind} ({param}): {t}; σ grid step ×{ratio:.3g}", color_index=i)
+                         label=f"{kind} ({param})", color_index=i)
         log_axis(ax, "x")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0,)))  # 1, 2, 5 × 10^k labels collide on 2–3 decades
         log_axis(ax, "y")
         ax.set_ylabel(f"σ-basin ({label})")
         finish_axes(ax, title=SIGMA_LABEL if key == "sigma_basin" else RELATIVE_SIGMA_LABEL,
@@ -77,8 +79,10 @@ def plot(d: dict, out: Path) -> FigureResult:
     grows = [t for t in trends if t.endswith(": grows")]
     headline = ("σ-basin grows with d where the intervals resolve it" if grows and len(grows) == len(trends)
                 else f"σ-basin growth with d resolved in {len(grows)} of {len(trends)} series")
-    fig.text(0.5, 0.005, "points: σ-basin read off a geometric σ grid (equal values are grid-limited); bars: 97.5 % "
-             "interval", ha="center", va="bottom", fontsize=7)
+    steps = ", ".join(f"{kind} ×{r:.3g}" for kind, r in d["fine_ratio"].items())
+    fig.text(0.5, 0.005, f"points: σ-basin on a geometric σ grid (step {steps}; equal values are grid-limited); "
+             "bars: 97.5 % interval. Widest vs narrowest: " + "; ".join(trends), ha="center", va="bottom",
+             fontsize=6.5, wrap=True)
     files = save_figure(fig, out, NAME, suptitle=f"{TITLE}: {headline}")
     n = sum(len(v) for v in groups.values())
     return FigureResult(NAME, TITLE, tuple(files), PLOTTED,

@@ -83,7 +83,7 @@ def worst_data(run: FigureRun) -> dict:
 
     out = {}
     for cap in toy.CAPABILITIES:
-        edges = measure.edges(run, cap, directions=lambda: [worst_direction(run)], label=LABEL)
+        edges = measure.first_exit_edges(run, cap, directions=lambda: [worst_direction(run)], label=LABEL)
         alphas = worst_grid(measure.grid(run), single_edge(edges))
         out[cap] = {"edges": edges,
                     "landscape": measure.landscape(run, cap, alphas, directions=lambda: [worst_direction(run)],
@@ -98,7 +98,7 @@ def data(run: FigureRun) -> dict:
     return {"capabilities": list(toy.CAPABILITIES),
             "most": measure.landscape(run, "basic", measure.grid(run)),
             "chance": toy.capability_scores(run)["basic"].chance,
-            "most_edges": {cap: measure.edges(run, cap)["median"] for cap in toy.CAPABILITIES},
+            "most_edges": {cap: measure.first_exit_edges(run, cap)["median"] for cap in toy.CAPABILITIES},
             "worst_edges": {cap: single_edge(worst[cap]["edges"]).to_dict() for cap in toy.CAPABILITIES},
             "worst_landscape": worst["basic"]["landscape"]}
 
@@ -137,10 +137,10 @@ def plot(d: dict, out: Path) -> FigureResult:
                      color_index=3, marker="v")
         r = f"{m.estimate / w.estimate:.3g}×" if w.estimate > 0 else "–"
         ratios.append(r)
-        right.annotate(r, (i + 0.1, m.estimate), textcoords="offset points", xytext=(0, 8), ha="center",
+        right.annotate(r, (i, m.estimate), textcoords="offset points", xytext=(-7, 0), ha="right", va="center",
                        fontsize=7, color=color(0))
     right.set_xticks(range(len(caps)), caps, fontsize=8)
-    right.set_xlim(-0.5, len(caps) - 0.3)
+    right.set_xlim(-0.7, len(caps) - 0.4)
     log_axis(right, "y")
     right.set_ylabel("edge α_edge (per-coordinate σ)")
     finish_axes(right, title="basin edges (τ = 0); label: most/worst ratio", legend_below=True)

@@ -28,7 +28,7 @@ def _directions(directions: Directions) -> Sequence[DirectionSpec] | None:
     return directions() if callable(directions) else directions
 
 
-def edges(ctx: FigureRun, score_name: str, *, stage: str = "align", directions: Directions = None,
+def first_exit_edges(ctx: FigureRun, score_name: str, *, stage: str = "align", directions: Directions = None,
           label: str = "random", seed: int = 0) -> dict:
     """Basin edges (τ = 0) of one capability score on the transformer at `stage`: per direction and the
     median with its order-statistic interval (BasinEdges as JSON)."""
@@ -46,7 +46,7 @@ def edges(ctx: FigureRun, score_name: str, *, stage: str = "align", directions: 
 
 def basic_edge(ctx: FigureRun) -> Estimate:
     """The median basic-capability edge on the aligned transformer: the basin scale of the figures."""
-    return median_edge(edges(ctx, "basic"))
+    return median_edge(first_exit_edges(ctx, "basic"))
 
 
 def grid(ctx: FigureRun, extent: float = 8.0) -> list[float]:

@@ -24,7 +24,7 @@ def task(seed: int = 0):
     return teacher_student(seed=seed)
 
 
-def edges(ctx: FigureRun, model, model_id: str):
+def half_drop_edges(ctx: FigureRun, model, model_id: str):
     """Basin edges of held-out accuracy at the collapse midpoint τ = ½(S(θ₀) − chance) (toymodels.claims
     .half_drop; τ = 0 would trip on a single flipped test example), K raw Gaussian directions."""
     from toymodels.claims import half_drop
@@ -48,7 +48,7 @@ def training_curve(ctx: FigureRun) -> dict:
     for ck in result.checkpoints:
         model = MLP(config)
         model.load_state_dict(ck.state)
-        e = edges(ctx, model, f"mlp{WIDTH}-step{ck.step}")
+        e = half_drop_edges(ctx, model, f"mlp{WIDTH}-step{ck.step}")
         points.append({"step": ck.step, "accuracy": score(model).value, "median_edge": e.median.to_dict()})
     return {"width": WIDTH, "chance": score.chance, "points": points}
 
@@ -84,10 +84,10 @@ def go_comparison(ctx: FigureRun) -> dict:
     from toymodels.train import trained_mlp
 
     plain = trained_mlp(WIDTH)
-    plain_edges = edges(ctx, plain, f"mlp{WIDTH}-plain")
+    plain_edges = half_drop_edges(ctx, plain, f"mlp{WIDTH}-plain")
     sigma_train = float(f"{GO_FACTOR * plain_edges.median.estimate:.3g}")
     go = trained_mlp(WIDTH, sigma_train=sigma_train)
-    go_edges = edges(ctx, go, f"mlp{WIDTH}-go{sigma_train:g}")
+    go_edges = half_drop_edges(ctx, go, f"mlp{WIDTH}-go{sigma_train:g}")
     top = max(plain_edges.median.estimate, go_edges.median.estimate)
     alphas = symmetric_grid(3.0 * top, toy.sizes(ctx).grid_points)
     score = task().accuracy(N_TEST)

@@ -21,7 +21,7 @@ from theory.validation import as_float_array, require_range, scalar_or_array
 SIDES = ("two", "lower", "upper")
 
 
-def _gamma(confidence: float) -> float:
+def error_level(confidence: float) -> float:
     """γ = 1 − confidence, computed in decimal so that 0.99 gives exactly the float 0.01."""
     c = float(confidence)
     if not 0.0 < c < 1.0:
@@ -29,7 +29,7 @@ def _gamma(confidence: float) -> float:
     return float(Decimal(1) - Decimal(repr(c)))
 
 
-def _sided(sided: str) -> str:
+def checked_side(sided: str) -> str:
     if sided not in SIDES:
         raise UserInputError(f"sided must be one of {SIDES}, got {sided!r}")
     return sided
@@ -55,8 +55,8 @@ def clopper_pearson(successes, n, confidence: float = 0.99, sided: str = "two"):
     At x = n the lower end is the closed form (γ/2)^(1/n) (γ^(1/n) one-sided); at x = 0 the upper end is
     1 − (γ/2)^(1/n). Coverage ≥ confidence for every true p. Arrays broadcast; scalars give floats.
     """
-    g = _gamma(confidence)
-    side = _sided(sided)
+    g = error_level(confidence)
+    side = checked_side(sided)
     x, m = _counts(successes, n)
     q_lo = g / 2 if side == "two" else g
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -85,11 +85,11 @@ def n_all_success_needed(p_lower: float, confidence: float = 0.99, sided: str = 
     Closed form: (γ/2)^(1/n) ≥ p (two-sided) or γ^(1/n) ≥ p (one-sided), i.e. n ≥ log(q)/log(p).
     Example: p_lower = 0.9 at confidence 0.99 → 51 two-sided, 44 one-sided.
     """
-    side = _sided(sided)
+    side = checked_side(sided)
     if side == "upper":
         raise UserInputError("sided must be 'two' or 'lower' for a lower bound on a success rate")
     p = float(require_range(as_float_array(p_lower, "p_lower"), "p_lower", 0.0, 1.0, True, True))
-    g = _gamma(confidence)
+    g = error_level(confidence)
     q = g / 2 if side == "two" else g
     n = max(1, math.ceil(math.log(q) / math.log(p)))
     while n > 1 and clopper_pearson(n - 1, n - 1, confidence, side)[0] >= p:
@@ -102,8 +102,8 @@ def n_all_success_needed(p_lower: float, confidence: float = 0.99, sided: str = 
 def hoeffding_radius(n, confidence: float = 0.99, sided: str = "two"):
     """Half-width t of the Hoeffding interval for the mean of n independent [0,1] variables:
     t = √(log(2/γ)/(2n)) two-sided, √(log(1/γ)/(2n)) one-sided."""
-    g = _gamma(confidence)
-    side = _sided(sided)
+    g = error_level(confidence)
+    side = checked_side(sided)
     m = require_range(as_float_array(n, "n"), "n", 1, np.inf, hi_open=True)
     k = 2.0 if side == "two" else 1.0
     return scalar_or_array(np.sqrt(np.log(k / g) / (2.0 * m)))
@@ -112,7 +112,7 @@ def hoeffding_radius(n, confidence: float = 0.99, sided: str = "two"):
 def hoeffding_interval(mean, n, confidence: float = 0.99, sided: str = "two"):
     """(lo, hi) for the expectation of [0,1] variables from their sample `mean` over n draws (Hoeffding),
     clipped to [0, 1]; "lower"/"upper" give one-sided bounds."""
-    side = _sided(sided)
+    side = checked_side(sided)
     mu = require_range(as_float_array(mean, "mean"), "mean", 0.0, 1.0)
     t = hoeffding_radius(n, confidence, side)
     lo = np.maximum(0.0, mu - t) if side != "upper" else np.zeros_like(mu)
@@ -122,8 +122,8 @@ def hoeffding_interval(mean, n, confidence: float = 0.99, sided: str = "two"):
 
 def hoeffding_n_needed(radius: float, confidence: float = 0.99, sided: str = "two") -> int:
     """Smallest n whose Hoeffding half-width is ≤ `radius`: n = ⌈log(k/γ)/(2 radius²)⌉, k = 2 two-sided."""
-    g = _gamma(confidence)
-    side = _sided(sided)
+    g = error_level(confidence)
+    side = checked_side(sided)
     t = float(require_range(as_float_array(radius, "radius"), "radius", 0.0, 1.0, lo_open=True))
     k = 2.0 if side == "two" else 1.0
     return max(1, math.ceil(math.log(k / g) / (2.0 * t * t)))
@@ -145,7 +145,7 @@ def median_order_statistic_coverage(K: int, k: int) -> float:
 def median_order_statistic_rank(K: int, confidence: float) -> int:
     """The largest k (tightest symmetric pair [X_(k), X_(K+1−k)]) whose coverage is ≥ confidence;
     k = 1 ([min, max]) when even that falls short (check `median_order_statistic_coverage`)."""
-    _gamma(confidence)
+    error_level(confidence)
     best = 1
     for k in range(1, (K + 1) // 2 + 1):
         if median_order_statistic_coverage(K, k) >= confidence:

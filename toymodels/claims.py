@@ -661,12 +661,13 @@ def claim_go_enlarges(enlargement: Path | None) -> ClaimResult:
     entries = json.loads(enlargement.read_text())
     usable = [e for e in entries if e.get("factor_invariant") and e["factor_invariant"].get("estimate") is not None]
     if not usable:
-        return ClaimResult.unmeasured(cid, text, crit, "no entry with an invariant factor", source=str(enlargement))
+        return ClaimResult.unmeasured(cid, text, crit, "no entry with an invariant factor",
+                                      source=f"{SOURCE}: {enlargement.name}")
     measured = [e for e in usable if not str(e.get("verdict", "")).startswith("not-measured")] or usable
     best = max(measured, key=lambda e: Estimate.from_dict(e["factor_invariant"]).lo)
     inv, raw = Estimate.from_dict(best["factor_invariant"]), Estimate.from_dict(best["factor"])
     res = judged(cid, text, Region(lo=5.0), inv, f"{best['kind']} {best['parameterisation']} width {best['width']}",
-                 f"{enlargement}; raw factor {raw.brief()}")
+                 f"{SOURCE}: {enlargement.name}; raw factor {raw.brief()}")
     return replace(res, verdict=str(best.get("verdict", res.verdict)))
 
 

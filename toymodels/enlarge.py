@@ -42,7 +42,7 @@ from landscape.scores import Score
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
 from theory.errors import UserInputError
-from theory.estimate import Estimate
+from theory.estimate import Estimate, ratio_estimate
 from theory.verdict import FAILS, HOLDS, INCONCLUSIVE, Region, not_measured, verdict
 from toymodels.mlp import MLP, MLPConfig
 from toymodels.tasks.classification import gaussian_mixture
@@ -54,6 +54,9 @@ CLAIM_FACTOR = 5.0
 MLP_SEPARATION = 4.0  # Bayes accuracy ~99 %: a clean score near 1 lets small drops be certified
 CLEAN_SCORE_SLACK = 0.01
 REPARAMETERISATION_EXPLAINABLE = "reparameterisation-explainable"
+# The sweep's σ-basins take a fixed n per σ (search "grid"): its draw counts were sized for that engine; the
+# sequential engine needs ≈ 130 trials before it can decide any σ at these levels.
+SEARCH = "grid"
 COARSE_GRIDS = {"gaussian": np.geomspace(1e-5, 10.0, 13), "multiplicative": np.geomspace(1e-4, 100.0, 13)}
 
 
@@ -147,10 +150,12 @@ class Measurer:
         """σ-basin at tolerated drop tau; an explicit fine `grid` skips the coarse stage."""
         if grid is not None:
             return sigma_basin(model, self.score, grid, self.context(model, model_id, self.seed), tau=tau,
-                               n=self.n_draws, kind=kind, mode=self.mode, confidence=self.confidence)
+                               n=self.n_draws, kind=kind, mode=self.mode, confidence=self.confidence,
+                               search=SEARCH)
         coarse_grid = COARSE_GRIDS[kind]
         coarse = sigma_basin(model, self.score, coarse_grid, self.context(model, model_id, self.seed + 7919),
-                             tau=tau, n=self.n_coarse, kind=kind, mode=self.mode, confidence=self.confidence)
+                             tau=tau, n=self.n_coarse, kind=kind, mode=self.mode, confidence=self.confidence,
+                             search=SEARCH)
         inside = [p.sigma for p in coarse.points if p.p_a.estimate >= coarse.threshold]
         outside = [p.sigma for p in coarse.points if p.p_a.estimate < coarse.threshold]
         step = coarse_grid[1] / coarse_grid[0]
@@ -158,28 +163,11 @@ class Measurer:
         hi = min((s for s in outside if s > lo), default=coarse_grid[-1] * step) * step
         fine = np.exp(np.arange(math.log(lo), math.log(hi) + 1e-9, math.log(self.fine_ratio)))
         return sigma_basin(model, self.score, fine, self.context(model, model_id, self.seed), tau=tau,
-                           n=self.n_draws, kind=kind, mode=self.mode, confidence=self.confidence)
+                           n=self.n_draws, kind=kind, mode=self.mode, confidence=self.confidence,
+                               search=SEARCH)
 
     def context(self, model: nn.Module, model_id: str, seed: int) -> ProbeContext:
         return ProbeContext.for_model(model, store=self.store, model_id=model_id, seed=seed)
-
-
-def ratio_estimate(num: Estimate, den: Estimate, unit: str = "ratio") -> Estimate:
-    """num/den with interval [num.lo/den.hi, num.hi/den.lo]; both intervals at level c hold together
-    with probability ≥ 1 − 2(1 − c) (Bonferroni), which is the stated confidence."""
-
-    def div(a: float, b: float) -> float:
-        if b == 0:
-            return math.inf if a > 0 else math.nan
-        return a / b
-
-    lo = div(num.lo, den.hi) if math.isfinite(den.hi) else 0.0
-    hi = div(num.hi, den.lo)
-    lo = 0.0 if math.isnan(lo) else lo
-    hi = math.inf if math.isnan(hi) else hi
-    return Estimate(estimate=div(num.estimate, den.estimate), ci=(lo, max(lo, hi)),
-                    confidence=1.0 - 2.0 * (1.0 - num.confidence), n=min(num.n, den.n), unit=unit,
-                    method="ratio of sigma-basin intervals, bonferroni over the two")
 
 
 def five_x_verdict(factor: Estimate, factor_invariant: Estimate, clean_ok: bool) -> str:

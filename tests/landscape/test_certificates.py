@@ -39,13 +39,14 @@ def test_exact_binomial_coverage_of_the_one_sided_lower_bound(p, n, conf):
     assert miss <= 1 - conf + 1e-12
 
 
-def test_p_a_lower_and_certified_radius_are_below_the_exact_ones():
+@pytest.mark.parametrize("paired", [True, False])
+def test_p_a_lower_and_certified_radius_are_below_the_exact_ones(paired):
     model, score = half_space()
     bits = param_bits(model)
-    cert = certify(model, score, SIGMA, n=300, q=0.5, confidence=0.99, ctx=ProbeContext(seed=5))
+    cert = certify(model, score, SIGMA, n=300, q=0.5, confidence=0.99, ctx=ProbeContext(seed=5), paired=paired)
     assert same_bits(model, bits)
     assert cert.p_a.n == 300 and cert.p_a.confidence == 0.99 and cert.p_a.hi == 1.0
-    assert "clopper-pearson" in cert.p_a.method and cert.mode == "pairs"
+    assert ("paired drop" if paired else "clopper-pearson") in cert.p_a.method and cert.mode == "pairs"
     assert cert.p_lower <= P_A
     exact_radius = SIGMA * (norm.ppf(P_A) - norm.ppf(0.5))
     assert cert.certified and 0 < cert.radius <= exact_radius

@@ -235,3 +235,49 @@ def test_probing_a_stored_direction_leaves_it_unchanged():
         with perturbed(model, spec, 0.25):
             assert all(torch.equal(p.detach(), theta0[n] + 0.25) for n, p in model.named_parameters())
     assert all(torch.equal(t, torch.ones_like(t)) for t in stored.values())
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "multiplicative", "layer"])
+def test_held_direction_gives_the_same_probes_and_draws_the_noise_once(kind, monkeypatch):
+    """Noise reuse across σ: a held direction writes, at every α, the bits a fresh draw writes, and its
+    noise is generated once."""
+    from landscape.directions import HeldDirection
+
+    model = _model()
+    spec = DirectionSpec(kind, seed=9)
+    fresh = {}
+    for alpha in (0.01, 0.1, 1.0):
+        with perturbed(model, spec, alpha) as info:
+            fresh[alpha] = (_bits(model), info.effective_norm)
+    calls = []
+    real = kinds_base.noise_chunks
+    monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    held = HeldDirection(bind(spec, model))
+    drawn = len(calls)
+    assert drawn >= len(held.names)  # every tensor's noise drawn (layer kind draws twice per tensor)
+    before = _bits(model)
+    for alpha in (0.01, 0.1, 1.0):
+        with perturbed(model, held, alpha) as info:
+            bits, norm = fresh[alpha]
+            assert _same_bits(bits, _bits(model)) and info.effective_norm == norm
+    assert len(calls) == drawn  # no draw after holding
+    assert _same_bits(before, _bits(model))
+
+
+def test_evaluator_hold_reuses_the_noise_and_scores_as_without(monkeypatch):
+    from landscape.evaluate import ProbeEvaluator
+    from landscape.scores import ClassificationAccuracy
+
+    model = _model()
+    x = torch.randn(64, 6, generator=torch.Generator().manual_seed(2))
+    score = ClassificationAccuracy(x, model(x).argmax(1).detach())
+    spec, sigmas = DirectionSpec(seed=4), (0.05, 0.3, 1.5)
+    plain = [ProbeEvaluator(model, score).at(spec, s).outcomes for s in sigmas]
+    calls = []
+    real = kinds_base.noise_chunks
+    monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    ev = ProbeEvaluator(model, score)
+    with ev.hold(spec):
+        held = [ev.at(spec, s).outcomes for s in sigmas]
+    assert len(calls) == len(list(model.parameters()))  # one draw per tensor for all three σ
+    assert all((a == b).all() for a, b in zip(plain, held)) and not (plain[0] == plain[2]).all()

@@ -35,7 +35,8 @@ SIGMAS = np.geomspace(0.1, 3.0, 8)
 def test_interval_contains_the_true_sigma_basin(mode, bound):
     model, score = model_and_score()
     bits = param_bits(model)
-    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=120, mode=mode, bound=bound, confidence=0.99, ctx=ProbeContext(seed=4))
+    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=120, mode=mode, bound=bound, confidence=0.99, search="grid",
+                      ctx=ProbeContext(seed=4))
     assert same_bits(model, bits)
     est = res.sigma_basin
     star = true_sigma_basin()
@@ -53,7 +54,7 @@ def test_interval_contains_the_true_sigma_basin(mode, bound):
 
 def test_pairs_mode_draws_one_example_per_noise():
     model, score = model_and_score()
-    res = sigma_basin(model, score, [0.5], tau=TAU, n=30, mode="pairs", ctx=ProbeContext(seed=1))
+    res = sigma_basin(model, score, [0.5], tau=TAU, n=30, mode="pairs", search="grid", ctx=ProbeContext(seed=1))
     assert res.n_evals == 30 + 1                       # 30 draws + the baseline
     assert res.points[0].p_a.method.startswith("clopper-pearson")
 
@@ -65,7 +66,8 @@ def test_multiplicative_variant_is_relative_and_scale_invariant():
     for c in (1.0, 1000.0):
         v = torch.full((d,), 1.0 / d, dtype=torch.float64)
         model = HalfSpace(torch.full((d,), c), v)
-        res = sigma_basin(model, threshold_score([c / 2]), [0.5, 2.0], tau=0.1, n=40, kind="multiplicative", ctx=ProbeContext(seed=8))
+        res = sigma_basin(model, threshold_score([c / 2]), [0.5, 2.0], tau=0.1, n=40, kind="multiplicative",
+                          search="grid", ctx=ProbeContext(seed=8))
         assert res.sigma_basin.unit.startswith("relative")
         outcomes.append([p.p_a.estimate for p in res.points])
     assert outcomes[0] == outcomes[1]
@@ -76,7 +78,8 @@ def test_bisect_measures_a_subset_with_the_grid_draws_and_a_wider_interval(mode)
     model, score = model_and_score()
     bits = param_bits(model)
     grid = np.geomspace(0.1, 3.0, 15)
-    full = sigma_basin(model, score, grid, tau=TAU, n=60, mode=mode, confidence=0.99, ctx=ProbeContext(seed=2))
+    full = sigma_basin(model, score, grid, tau=TAU, n=60, mode=mode, confidence=0.99, search="grid",
+                      ctx=ProbeContext(seed=2))
     fast = sigma_basin(model, score, grid, tau=TAU, n=60, mode=mode, confidence=0.99, search="bisect", ctx=ProbeContext(seed=2))
     assert same_bits(model, bits)
     by_sigma = {p.sigma: p for p in full.points}
@@ -110,7 +113,7 @@ def test_inside_resolvable_is_the_clopper_pearson_half_width_against_tau():
     assert not inside_resolvable(0.455, 0.405, 200, conf)     # the quick check's n cannot resolve tau = 0.05
     assert inside_resolvable(0.455, 0.405, 1000, conf)
     model, score = model_and_score()                            # S(θ₀) = 1, tau = 0.1: resolvable at n = 120
-    assert sigma_basin(model, score, [0.5], tau=TAU, n=120, mode="pairs").inside_resolvable
+    assert sigma_basin(model, score, [0.5], tau=TAU, n=120, mode="pairs", search="grid").inside_resolvable
 
 
 def test_bad_inputs_are_refused():
@@ -121,3 +124,37 @@ def test_bad_inputs_are_refused():
         sigma_basin(model, score, [1.0], kind="layer")
     with pytest.raises(UserInputError):
         sigma_basin(model, score, [1.0], search="golden")
+
+
+@pytest.mark.parametrize("mode,b", [("pairs", 1), ("pairs", 3), ("set", 1)])
+def test_sequential_paired_interval_contains_the_true_sigma_basin(mode, b):
+    model, score = model_and_score()
+    bits = param_bits(model)
+    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=400, mode=mode, b=b, confidence=0.99,
+                      ctx=ProbeContext(seed=4))
+    assert same_bits(model, bits)
+    est, star = res.sigma_basin, true_sigma_basin()
+    assert est.lo <= star <= est.hi and 0 < est.lo and est.hi < np.inf
+    assert res.examples_per_trial == (len(B) if mode == "set" else b)
+    for p in res.points:  # each decided σ is on the right side of τ, and the drop interval holds its truth
+        drop = 1 - np.mean(norm.cdf(-B / p.sigma))
+        assert p.drop.lo <= drop <= p.drop.hi
+        assert p.decision == ("inside" if p.inside else "outside" if p.outside else "undecided")
+        assert not p.inside or drop < TAU
+        assert not p.outside or drop > TAU
+
+
+def test_sequential_draws_each_noise_once_and_stops_when_decided(monkeypatch):
+    import landscape.kinds.base as kinds_base
+
+    model, score = model_and_score()
+    calls = []
+    real = kinds_base.noise_chunks
+    monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=400, confidence=0.99, ctx=ProbeContext(seed=4))
+    trials = max(p.trials for p in res.points)
+    assert len(calls) == trials  # one draw per trial (one tensor), shared by every σ pending then
+    assert len(set(calls)) == trials
+    far = [p for p in res.points if abs(1 - np.mean(norm.cdf(-B / p.sigma)) - TAU) > 0.07 or p.sigma < 0.3]
+    assert far and all(p.decision in ("inside", "outside") and p.trials < 400 for p in far)  # stopped early
+    assert sum(p.trials for p in res.points) == res.n_evals - 1  # plus the clean baseline

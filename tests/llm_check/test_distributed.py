@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from llm_runs_support import write_task
 
 from landscape.store import ResultStore, canonical_json
+from llm_check import distributed
 from llm_check.distributed import job_list, launch_local, shard, sigma_job_list
 from llm_check.model_io import load_model
 from llm_check.runs import Capability, RunContext, most_case_curves, sigma_basin_run
@@ -78,11 +79,14 @@ def test_two_rank_gloo_sigma_basin_equals_one_process(tmp_path, tiny_hf_dir):
         score = make_score(load_task(task), lm.tokenizer)
         cap = Capability(score.name, score)
         one_basin = sigma_basin_run(RunContext.from_loaded(lm, tmp_path / "one"), cap, sigmas, n=n, search="grid")
-        again = sigma_basin_run(RunContext.from_loaded(lm, tmp_path / "two"), cap, sigmas, n=n, search="grid")
+        two = RunContext.from_loaded(lm, tmp_path / "two")
+        again = sigma_basin_run(two, cap, sigmas, n=n, search="grid")
+        summary = distributed._sigma_summary(two, cap, again)
     finally:
         torch.set_num_threads(threads)
     one = _rows(tmp_path / "one" / "rows.jsonl")
     assert len(one) == 1 + len(sigmas) * n
     assert _rows(merged) == one
     assert again.n_evals == 0  # everything came from the merged rows
+    assert summary["n_evals"] == len(one)  # the summary counts the stage's rows, whichever process made them
     assert again.sigma_basin.to_dict() == one_basin.sigma_basin.to_dict()

@@ -10,7 +10,7 @@ from dataclasses import asdict
 import pytest
 import torch
 from llm_runs_support import write_task
-from scipy.stats import beta, norm
+from scipy.stats import norm
 
 from landscape.store import ResultStore
 from llm_check.quick import (
@@ -26,6 +26,7 @@ from llm_check.quick import (
 from llm_check.runs import Capability, RunContext
 from llm_check.scores import make_score
 from llm_check.tasks import load_jsonl_task
+from theory.sequential import betting_interval
 
 SMALL = QuickConfig(k=2, n_noise=8, grid_low=1, grid_high=0, rel_precision=1.0, n_checks=1, worst_steps=1,
                     go_steps=2, go_batch_size=2, go_block_size=16, alpha_start=0.05, multipliers=(2.0,))
@@ -68,16 +69,22 @@ def test_summary_contract(quick_run):
 
 
 def test_certificate_rederived_from_rows(quick_run):
-    """p_lower = one-sided Clopper–Pearson from the stored outcomes; radius = σ(Φ⁻¹(p_lower) − Φ⁻¹(q))."""
+    """p_lower = S(θ₀) − the one-sided betting upper bound of the paired drops, recomputed from the stored
+    rows (clean outcome of each trial's example minus its outcome under noise); radius = σ(Φ⁻¹(p_lower) −
+    Φ⁻¹(q))."""
     out, summary, _, _ = quick_run
     cert = summary["capabilities"]["basic"]["certificate"]
-    rows = [r for r in ResultStore(out / "rows.jsonl").rows()
-            if r.key["score"] == "tiny" and r.key["alpha"] == cert["sigma"] and r.key["model"] == "tiny"
-            and r.key["direction"] is not None and r.key["direction"]["kind"] == "gaussian"
-            and r.key["example_ids"] is not None and len(r.key["example_ids"]) == 1]
-    assert len(rows) == cert["n_trials"] == SMALL.n_noise
-    k = int(sum(r.values["value"] for r in rows))
-    expected = 0.0 if k == 0 else float(beta.ppf(1 - cert["confidence"], k, cert["n_trials"] - k + 1))
+    rows = [r for r in ResultStore(out / "rows.jsonl").rows() if r.key["score"] == "tiny" and r.key["model"] == "tiny"]
+    clean = next(r for r in rows if r.key["direction"] is None and r.key["example_ids"] is None)
+    trials = [r for r in rows if r.key["alpha"] == cert["sigma"] and r.key["direction"] is not None
+              and r.key["direction"]["kind"] == "gaussian" and r.key["example_ids"] is not None
+              and len(r.key["example_ids"]) == 1 and r.key["direction"]["seed"] in set(cert["noise_seeds"])]
+    assert len(trials) == cert["n_trials"] == SMALL.n_noise
+    drops = [clean.values["outcomes"][r.key["example_ids"][0]] - r.values["value"] for r in trials]
+    order = {s: i for i, s in enumerate(cert["noise_seeds"])}
+    drops = [d for _, d in sorted(zip((order[r.key["direction"]["seed"]] for r in trials), drops))]
+    upper = betting_interval(drops, confidence=cert["confidence"], bounds=(-1.0, 1.0), sided="upper")[1]
+    expected = max(0.0, clean.values["value"] - upper)
     assert cert["p_a_lower"] == pytest.approx(expected, abs=1e-9)
     if cert["p_a_lower"] >= cert["q"]:
         radius = cert["sigma"] * (norm.ppf(cert["p_a_lower"]) - norm.ppf(cert["q"]))
@@ -142,7 +149,7 @@ def test_cost_estimate_counts():
     cfg = QuickConfig(**{**asdict(SMALL), "sigma_search": "grid"})
     est = estimate_cost(costs, [_Fake()], cfg)
     assert est["a/sigma_basin"] == m * cfg.n_noise * 1.0
-    assert est["a/certificate"] == 0.0
+    assert est["a/certificate"] == cfg.n_noise * 1.0  # fresh noise: never re-read from the σ-basin
     assert est["a/edges"] == cfg.k * edge_evals_per_direction(cfg) * 2.0 + 1.0
     assert est["worst_case/direction"] == 13.0 + cfg.worst_steps * 11.0
     arms = len(cfg.multipliers) + 1

@@ -16,7 +16,7 @@ def est(value: float, lo: float, hi: float, n: int = 51) -> Estimate:
     return Estimate(estimate=value, ci=(lo, hi), confidence=0.99, n=n, unit="fraction of directions")
 
 
-def test_ids_are_the_issue_list():
+def test_ids_are_the_paper_claim_list():
     assert set(CLAIM_IDS) == {
         "basin-flat-then-collapse", "nll-smooth", "basins-nested", "worst-much-narrower",
         "benign-sft-like-random", "adversarial-sft-kills-safety-first", "adversarial-sft-near-worst-case",
