@@ -135,3 +135,20 @@ def write_manifest(out_dir: str | Path, argv: Sequence[str], **extra: Any) -> Pa
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     tmp.replace(path)
     return path
+
+
+def manifest_markdown(directory: str | Path) -> list[str]:
+    """The commands that wrote into DIR (DIR/manifest.json, landscape.manifest), as a Markdown list."""
+    runs = read_manifest(directory)["runs"]
+    if not runs:
+        return ["Produced by: no manifest.json in this folder (written by an older version); the code, versions "
+                "and command line are unknown.", ""]
+    lines = ["## Produced by", ""]
+    for run in runs:
+        git, v = run.get("git") or {}, run.get("versions") or {}
+        dirty = " (uncommitted changes)" if git.get("dirty") else ""
+        lines.append(f"- `{' '.join(run.get('command', []))}` at {run.get('started_utc')}: commit "
+                     f"{git.get('commit') or 'unknown'}{dirty}; python {v.get('python')}, torch {v.get('torch')}, "
+                     f"transformers {v.get('transformers')}, numpy {v.get('numpy')}; CPU kernels "
+                     f"{run.get('cpu_capability')}, {run.get('torch_threads')} threads")
+    return lines + [""]

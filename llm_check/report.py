@@ -12,6 +12,7 @@ import json
 import math
 from pathlib import Path
 
+from landscape.manifest import manifest_markdown
 from landscape.plotting import (
     SIGMA_LABEL,
     chance_line,
@@ -210,25 +211,6 @@ def measured_stages(summary: dict) -> list[str]:
     return found + (["go"] if (summary.get("go_enlargement") or {}).get("arms") else [])
 
 
-def manifest_lines(directory: Path) -> list[str]:
-    """The commands that wrote into DIR (DIR/manifest.json, landscape.manifest), as a Markdown list."""
-    from landscape.manifest import read_manifest
-
-    runs = read_manifest(directory)["runs"]
-    if not runs:
-        return ["Produced by: no manifest.json in this folder (written by an older version); the code, versions "
-                "and command line are unknown.", ""]
-    lines = ["## Produced by", ""]
-    for run in runs:
-        git, v = run.get("git") or {}, run.get("versions") or {}
-        dirty = " (uncommitted changes)" if git.get("dirty") else ""
-        lines.append(f"- `{' '.join(run.get('command', []))}` at {run.get('started_utc')}: commit "
-                     f"{git.get('commit') or 'unknown'}{dirty}; python {v.get('python')}, torch {v.get('torch')}, "
-                     f"transformers {v.get('transformers')}, numpy {v.get('numpy')}; CPU kernels "
-                     f"{run.get('cpu_capability')}, {run.get('torch_threads')} threads")
-    return lines + [""]
-
-
 def write_report(directory: str | Path) -> Path:
     """Write DIR/report.md (and DIR/figures/) from DIR/summary.json; returns the report's path.
     UserInputError when summary.json holds no measured stage (nothing to report)."""
@@ -237,7 +219,7 @@ def write_report(directory: str | Path) -> Path:
     if not measured_stages(summary):
         raise UserInputError(f"{directory / 'summary.json'} holds no measured stage yet (the run stopped in its "
                              "first stage?); rerun the same `llm-check run` command to resume, then report")
-    produced_by = manifest_lines(directory)
+    produced_by = manifest_markdown(directory)
     figures = directory / "figures"
     edge_png = edge_figure(summary, figures)
     sigma_png = sigma_figure(summary, figures)

@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from landscape.manifest import write_manifest
+from landscape.manifest import manifest_markdown, write_manifest
 from paper_figures import cost, registry
 from paper_figures.context import FigureRun
 from paper_figures.figure import FigureResult, no_data
@@ -98,7 +98,7 @@ def write_index(ctx: FigureRun, results: Sequence[FigureResult], wall_s: float) 
     store.write_text(json.dumps(rows, indent=1))
     order = {m: i for i, m in enumerate(MODULES)}
     lines = ["# Figures", "", f"settings: {ctx.settings}; last run {wall_s:.0f} s", "",
-             "| file | status | shows |", "|---|---|---|"]
+             *manifest_markdown(ctx.out), "| file | status | shows |", "|---|---|---|"]
     lines += [f"| {name} | {row['status']} | {row['summary']} |"
               for name, row in sorted(rows.items(), key=lambda kv: order.get(kv[0], len(order)))]
     path = ctx.out / "figures.md"

@@ -173,3 +173,13 @@ def test_manifest_records_the_run_without_machine_paths(quick_dir, tmp_path, cap
     assert "## Produced by" in text and "`llm-check run --quick" in text and "CPU kernels" in text
     runs = json.loads((report_dir / "manifest.json").read_text())["runs"]
     assert [r["command"][1] for r in runs] == ["run", "report"]
+
+
+def test_rerunning_a_stage_writes_byte_identical_rows(tmp_path, quick_dir, tiny_hf_dir, task):
+    """Same command, same seed, a fresh folder: the same rows.jsonl, byte for byte (effective norms summed
+    in a fixed order, float64)."""
+    again = tmp_path / "again"
+    assert main([*QUICK, "--model", str(tiny_hf_dir), "--tasks", str(task), "--output-path", str(again)]) == 0
+    first, second = (quick_dir / "rows.jsonl").read_bytes(), (again / "rows.jsonl").read_bytes()
+    assert first.count(b"\n") > 10 and b'"effective_norm"' in first
+    assert first == second

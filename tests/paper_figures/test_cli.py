@@ -35,3 +35,16 @@ def test_missing_out_exits_2(capsys):
 def test_only_selects_in_pipeline_order():
     assert select(["table01", "fig03"]) == ["fig03_worst_case", "table01_inside_basin"]
     assert select(None) == list(MODULES) and "claims" in MODULES  # every registry item, registry order
+
+
+def test_index_prints_the_manifest_of_its_folder(tmp_path):
+    from landscape.manifest import write_manifest
+    from paper_figures.__main__ import write_index
+    from paper_figures.context import FigureRun
+
+    out = tmp_path / "out"
+    out.mkdir()
+    write_manifest(out, ["python -m paper_figures", "--quick", "--out", str(out)])
+    text = write_index(FigureRun(out=out, quick=True), [], 1.0).read_text()
+    assert "## Produced by" in text and "`python -m paper_figures --quick --out <output>`" in text
+    assert str(tmp_path) not in text  # no absolute path of this machine
