@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-SUITES = ("landscape", "llm")
+SUITES = ("landscape", "llm", "certify")
 
 
 def main(argv: list[str] | None = None) -> int:
