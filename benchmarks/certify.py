@@ -5,7 +5,8 @@
     (inside: lower end above S(θ₀) − τ; outside: upper end below it) or 5,000 trials; each look at α/50
     (so 50 looks cost no more error than the sequence's one level), noise regenerated for every trial;
 (b) the paired sequential estimator with noise reuse (landscape.sigma_basin, search="sequential": paired
-    drops, betting confidence sequence, one noise draw per trial shared by every pending σ).
+    drops, betting confidence sequence, one noise draw per trial shared by every pending σ, b examples per
+    trial chosen by its cost rule from a pilot of PILOT_DRAWS whole-set draws, counted here).
 
 Both at the same Bonferroni level over the same σ grid (≤ 4 σ around the model's median basin edge). Counted:
 wall seconds, noise draws (a: one per trial; b: one per trial, whatever the number of pending σ), scored
@@ -23,7 +24,7 @@ import time
 from landscape.context import ProbeContext
 from landscape.edges import basin_edges
 from landscape.evaluate import ProbeEvaluator
-from landscape.sigma_basin import sigma_basin
+from landscape.sigma_basin import PILOT_DRAWS, sigma_basin
 from landscape.smoothing import noise_trials
 from theory.stats import clopper_pearson
 from toymodels.tasks import basic_score
@@ -57,8 +58,11 @@ def paired_sequential(model, score, sigmas, *, tau: float, confidence: float, se
     """(b): the sequential paired engine with noise reuse."""
     res = sigma_basin(model, score, sigmas, ProbeContext(seed=seed), tau=tau, n=MAX_TRIALS,
                       confidence=confidence)
+    pilot = res.sigma_basin.extra["b_choice"]
+    print(f"(b) chose b = {res.examples_per_trial} examples per trial (pilot: noise {pilot['c_noise_s']:.3g} s, "
+          f"evaluation of 1 / {score.n_examples} examples {pilot['c_eval_1_s']:.3g} / {pilot['c_eval_set_s']:.3g} s)")
     return {"decisions": {p.sigma: p.decision for p in res.points}, "trials": {p.sigma: p.trials for p in res.points},
-            "noise_draws": max(p.trials for p in res.points), "evals": res.n_evals - 1}
+            "noise_draws": max(p.trials for p in res.points) + PILOT_DRAWS, "evals": res.n_evals - 1}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,12 +93,13 @@ class SigmaBasin:
 
 def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext | None = None, *,
                 tau: float = 0.05, n: int = 64, mode: str = "pairs", kind: str = "gaussian", bound: str = "auto",
-                confidence: float = 0.95, search: str = "sequential", b: int = 1,
+                confidence: float = 0.95, search: str = "sequential", b: int | str = "auto",
                 look_every: int = LOOK_EVERY) -> SigmaBasin:
     """σ-basin interval from at most n trials at each σ in `sigmas` (module doc: search "sequential" stops
     each σ when it decides; "grid"/"bisect" take n raw draws at each σ they visit); noise seeds derive from
     ctx.seed, so every σ shares the same draws (common random numbers). `b`: examples per trial of the
-    sequential search in mode "pairs"."""
+    sequential search in mode "pairs" ("auto": chosen by `choose_examples_per_trial`, recorded in the
+    estimate's extra["b_choice"])."""
     start = time.perf_counter()
     ctx = ProbeContext() if ctx is None else ctx
     seed = ctx.seed
@@ -161,8 +162,54 @@ def _interval(points: Sequence[SigmaPoint], threshold: float) -> tuple[float, fl
     return min(max(point, lo), hi), lo, hi, any(s > hi for s in inside_all)
 
 
+PILOT_DRAWS = 6
+
+
+def choose_examples_per_trial(ev: ProbeEvaluator, pool: Sequence[int], clean: dict[int, float], sigma: float, *,
+                              tau: float, level: float, kind: str) -> dict:
+    """b, the examples per trial, minimising the expected cost of deciding a σ a margin w = τ/2 from τ:
+        cost(b) = (c_noise + c_eval(b)) · max(2 Var(V_b) log(1/α) / w², floor),
+    with α = 1 − level, c_noise the seconds of one noise draw (held once per trial), c_eval(b) = c₀ + c₁·b
+    fitted to a 1-example and a whole-set evaluation, floor = the trials a sequence of zero drops needs to
+    fall below τ, and Var(V_b) = Var_j(D̄_j) + E_j[s_j²]·(N − b)/((N − 1)·b) for a b-subset drawn without
+    replacement (D̄_j, s_j²: mean and variance over the set of the paired drops of pilot draw j). The pilot:
+    PILOT_DRAWS whole-set draws at `sigma` with their own seeds (not reused as trials)."""
+    n_pool = len(pool)
+    means, within, t_noise, t_set, t_one = [], [], [], [], []
+    for j in range(PILOT_DRAWS):
+        spec = noise_spec(kind, derive_seed(ev.ctx.seed, "pilot", j), rng=ev.ctx.rng)
+        t0 = time.perf_counter()
+        with ev.hold(spec):
+            t_noise.append(time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            whole = ev.at(spec, sigma)
+            t_set.append(time.perf_counter() - t1)
+            t2 = time.perf_counter()
+            ev.at(spec, sigma, example_ids=[int(pool[0])])
+            t_one.append(time.perf_counter() - t2)
+        d = np.array([clean[int(x)] for x in pool]) - whole.outcomes
+        means.append(float(d.mean()))
+        within.append(float(d.var(ddof=1)) if n_pool > 1 else 0.0)
+    c_noise, c_one, c_set = (float(np.median(t)) for t in (t_noise, t_one, t_set))
+    slope = max(0.0, (c_set - c_one) / max(1, n_pool - 1))
+    between, inside = float(np.var(means, ddof=1)), float(np.mean(within))
+    w, log_alpha = tau / 2.0, math.log(1.0 / (1.0 - level))
+    floor = 1
+    while betting_interval(np.zeros(floor), confidence=level, bounds=(-1.0, 1.0))[1] >= tau and floor < 10**6:
+        floor *= 2
+    costs = {}
+    for b in sorted({1, *(2 ** k for k in range(1, 12) if 2 ** k < n_pool), n_pool}):
+        var = between + inside * (n_pool - b) / max(1, (n_pool - 1) * b)
+        trials = max(2.0 * var * log_alpha / w ** 2, floor)
+        costs[b] = (c_noise + c_one + slope * (b - 1)) * trials
+    best = min(costs, key=costs.get)
+    return {"b": int(best), "c_noise_s": c_noise, "c_eval_1_s": c_one, "c_eval_set_s": c_set,
+            "var_between": between, "var_within": inside, "floor_trials": floor, "pilot_sigma": sigma,
+            "expected_cost_s": {str(k): v for k, v in costs.items()}}
+
+
 def _sequential(model, score: Score, grid: list[float], ctx: ProbeContext, *, tau: float, n: int, mode: str,
-                kind: str, confidence: float, b: int, look_every: int, start: float) -> SigmaBasin:
+                kind: str, confidence: float, b: int | str, look_every: int, start: float) -> SigmaBasin:
     if mode not in MODES:
         raise UserInputError(f"mode must be one of {MODES}, got {mode!r}")
     if n < 1 or look_every < 1:
@@ -173,11 +220,19 @@ def _sequential(model, score: Score, grid: list[float], ctx: ProbeContext, *, ta
     clean = ev.baseline()
     pool = ev.example_ids if ev.example_ids is not None else list(range(score.n_examples))
     per_example = dict(zip(pool, (float(x) for x in clean.outcomes)))
-    size = len(pool) if mode == "set" else int(b)
-    if not 1 <= size <= len(pool):
-        raise UserInputError(f"b must lie in [1, {len(pool)}] (the example set), got {b}")
     m = len(grid)
     per_sigma = 1.0 - (1.0 - confidence) / m
+    choice: dict = {}
+    if mode == "set":
+        size = len(pool)
+    elif b == "auto":
+        choice = choose_examples_per_trial(ev, pool, per_example, grid[m // 2], tau=tau, level=per_sigma,
+                                           kind=kind)
+        size = choice["b"]
+    else:
+        size = int(b)
+    if not 1 <= size <= len(pool):
+        raise UserInputError(f"b must lie in [1, {len(pool)}] (the example set), got {b}")
     threshold = clean.value - tau
     ev.announce("sigma-basin (sequential, at most)", m, n)
     picker = np.random.default_rng(derive_seed(ctx.seed, "examples", size))
@@ -236,7 +291,7 @@ def _sequential(model, score: Score, grid: list[float], ctx: ProbeContext, *, ta
                       method=f"paired sequential betting CS, bonferroni over {m} sigmas",
                       extra={"mode": mode, "kind": kind, "search": "sequential", "visited": len(points),
                              "grid_size": m, "inside_resolvable": bool(zeros_hi < tau),
-                             "examples_per_trial": size})
+                             "examples_per_trial": size, "b_choice": choice})
     return SigmaBasin(score=score.name, tau=tau, baseline=clean.value, threshold=threshold, kind=kind, mode=mode,
                       points=tuple(points), sigma_basin=result, non_monotone=non_monotone, seed=ctx.seed,
                       n_evals=ev.n_evals, wall_time_s=time.perf_counter() - start,

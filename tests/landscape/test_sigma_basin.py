@@ -151,10 +151,24 @@ def test_sequential_draws_each_noise_once_and_stops_when_decided(monkeypatch):
     calls = []
     real = kinds_base.noise_chunks
     monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
-    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=400, confidence=0.99, ctx=ProbeContext(seed=4))
+    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=400, confidence=0.99, b=1, ctx=ProbeContext(seed=4))
     trials = max(p.trials for p in res.points)
     assert len(calls) == trials  # one draw per trial (one tensor), shared by every σ pending then
     assert len(set(calls)) == trials
     far = [p for p in res.points if abs(1 - np.mean(norm.cdf(-B / p.sigma)) - TAU) > 0.07 or p.sigma < 0.3]
     assert far and all(p.decision in ("inside", "outside") and p.trials < 400 for p in far)  # stopped early
     assert sum(p.trials for p in res.points) == res.n_evals - 1  # plus the clean baseline
+
+
+def test_auto_b_minimises_the_stated_cost_and_is_recorded():
+    model, score = model_and_score()
+    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=400, confidence=0.99, ctx=ProbeContext(seed=4))
+    choice = res.sigma_basin.extra["b_choice"]
+    costs = {int(k): v for k, v in choice["expected_cost_s"].items()}
+    assert res.examples_per_trial == choice["b"] == min(costs, key=costs.get)
+    assert set(costs) == {1, 2, len(B)} and choice["floor_trials"] >= 1
+    # the variance model: a whole-set trial keeps only the between-draw variance, one example adds the within
+    n_pool = len(B)
+    var = {b: choice["var_between"] + choice["var_within"] * (n_pool - b) / ((n_pool - 1) * b) for b in costs}
+    assert var[n_pool] == pytest.approx(choice["var_between"]) and var[1] >= var[n_pool]
+    assert res.sigma_basin.lo <= true_sigma_basin() <= res.sigma_basin.hi
