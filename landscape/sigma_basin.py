@@ -23,7 +23,8 @@ coverage), or at the budget of n trials. Noise reuse: z_j is drawn once and used
 random numbers; landscape.directions.HeldDirection, one copy of z beside θ₀), and a σ stops being pending
 once it is decided or once, under the monotonicity reading, it can no longer move the interval (it lies
 at or below the largest σ certified inside, or at or above the smallest certified outside). p_A's interval
-is S(θ₀) − the drop's interval (S(θ₀) is the exact clean score of the set).
+is S(θ₀) − the drop's interval (S(θ₀) is the exact clean score of the set). b="auto" picks the examples per
+trial from a short pilot by the cost rule of `choose_examples_per_trial`.
 
 search="grid" measures every σ with n raw draws and a fixed-n interval on p_A (the engine before the
 sequential one, kept as the comparison baseline). search="bisect" (for models where one draw costs seconds) measures
