@@ -22,7 +22,7 @@ from landscape.hashing import canonical_name
 from landscape.kinds import KINDS, kind
 from landscape.kinds.base import CHUNK, RNG_BACKENDS, DirectionKind, chunk_bounds, compute_dtype, noise_chunks
 from landscape.tensorfile import content_hash
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 
 __all__ = ["CHUNK", "KINDS", "RNG_BACKENDS", "BoundDirection", "DirectionSpec", "HeldDirection", "bind",
            "chunk_bounds",
@@ -208,6 +208,20 @@ class HeldDirection(BoundDirection):
     def chunks(self, name: str, param: torch.Tensor) -> Iterator[torch.Tensor]:
         for chunk in self._held[name]:
             yield chunk.clone()  # the engine scales its chunk in place
+
+    def rebind(self, model: torch.nn.Module) -> HeldDirection:
+        """The same held chunks for another model with the same parameter names and shapes (noise shared
+        across the models of one experiment); only for kinds whose chunks do not read θ₀."""
+        if self.spec.definition.reads_theta0:
+            raise InternalError(f"a held {self.spec.kind!r} direction reads θ₀ and cannot serve another model")
+        other = HeldDirection.__new__(HeldDirection)
+        other.spec, other.key, other._held = self.spec, self.key, self._held
+        other.params = _selected(self.spec, model)
+        other.names, other.d = [n for n, _ in other.params], sum(p.numel() for _, p in other.params)
+        if other.names != self.names or any(tuple(p.shape) != tuple(q.shape)
+                                            for (_, p), (_, q) in zip(other.params, self.params)):
+            raise UserInputError("noise can be shared only between models with the same parameter names and shapes")
+        return other
 
 
 def bind(direction: DirectionSpec | BoundDirection, model: torch.nn.Module) -> BoundDirection:

@@ -112,13 +112,26 @@ class ProbeEvaluator:
         return self.under(key, alpha, lambda: perturbed(self.model, self._bind(direction, key), float(alpha),
                                                         theta0=self.theta0), example_ids)
 
+    def remembered(self, key: dict, compute: Callable[[], dict]) -> dict:
+        """A decision made once per model and score (not an evaluation), kept as a row under `key`: read back
+        when the store has it, so a resumed run repeats it exactly, else computed and appended."""
+        row_key_ = self._key(key, 0.0, self.example_ids)
+        if self.store is not None and self.store.has(row_key_):
+            return dict(self.store.get(row_key_))
+        values = compute()
+        if self.store is not None:
+            self.store.append(row_key_, values)
+        return values
+
     @contextmanager
-    def hold(self, direction: DirectionSpec) -> Iterator[None]:
+    def hold(self, direction: DirectionSpec, held: HeldDirection | None = None) -> Iterator[HeldDirection]:
         """Inside, probes along `direction` reuse its materialised chunks (landscape.directions.HeldDirection)
-        instead of drawing them again at each α; the copy is freed on leaving."""
-        self._bound = (canonical_json(direction.to_key()), HeldDirection(bind(direction, self.model)))
+        instead of drawing them again at each α; `held`: chunks already drawn for another model, re-bound to
+        this one. Yields the held direction; the copy is freed on leaving (unless the caller keeps it)."""
+        mine = HeldDirection(bind(direction, self.model)) if held is None else held.rebind(self.model)
+        self._bound = (canonical_json(direction.to_key()), mine)
         try:
-            yield
+            yield mine
         finally:
             self._bound = None
 

@@ -44,8 +44,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from landscape.context import ProbeContext
+from landscape.directions import HeldDirection
 from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.kinds import kind as direction_kind
 from landscape.progress import progress
@@ -108,8 +110,8 @@ def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext 
     if search not in SEARCHES:
         raise UserInputError(f"search must be one of {SEARCHES}, got {search!r}")
     if search == "sequential":
-        return _sequential(model, score, grid, ctx, tau=tau, n=n, mode=mode, kind=kind, confidence=confidence,
-                           b=b, look_every=look_every, start=start)
+        return sigma_basins([(model, ctx)], score, grid, tau=tau, n=n, mode=mode, kind=kind, confidence=confidence,
+                            b=b, look_every=look_every)[0]
     ev = ProbeEvaluator(model, score, ctx)
     baseline = ev.baseline().value
     threshold = baseline - tau
@@ -209,94 +211,135 @@ def choose_examples_per_trial(ev: ProbeEvaluator, pool: Sequence[int], clean: di
             "expected_cost_s": {str(k): v for k, v in costs.items()}}
 
 
-def _sequential(model, score: Score, grid: list[float], ctx: ProbeContext, *, tau: float, n: int, mode: str,
-                kind: str, confidence: float, b: int | str, look_every: int, start: float) -> SigmaBasin:
+class _SequentialState:
+    """One model's side of the sequential search: its evaluator, clean outcomes, drops and decisions per σ."""
+
+    def __init__(self, model, score: Score, ctx: ProbeContext, grid: list[float], tau: float, per_sigma: float):
+        self.ev = ProbeEvaluator(model, score, ctx)
+        self.clean = self.ev.baseline()
+        self.pool = self.ev.example_ids if self.ev.example_ids is not None else list(range(score.n_examples))
+        self.per_example = dict(zip(self.pool, (float(x) for x in self.clean.outcomes)))
+        self.grid, self.tau, self.per_sigma = grid, tau, per_sigma
+        self.drops: dict[int, list[float]] = {i: [] for i in range(len(grid))}
+        self.seeds: dict[int, list[int]] = {i: [] for i in range(len(grid))}
+        self.decided: dict[int, str] = {}
+        self.checked: dict[int, tuple[float, float]] = {}
+
+    def pending(self) -> list[int]:
+        inside = max((i for i, d in self.decided.items() if d == "inside"), default=-1)
+        outside = min((i for i, d in self.decided.items() if d == "outside"), default=len(self.grid))
+        return [i for i in range(inside + 1, outside) if i not in self.decided]
+
+    def trial(self, spec, ids: list[int] | None, todo: list[int], held: HeldDirection | None) -> HeldDirection:
+        """Score every σ in `todo` under one noise draw; returns the held noise (for the next model)."""
+        with self.ev.hold(spec, held) as mine:
+            for i in todo:
+                probe = self.ev.at(spec, self.grid[i], example_ids=ids)
+                base = self.clean.value if ids is None else sum(self.per_example[x] for x in ids) / len(ids)
+                self.drops[i].append(base - probe.value)
+                self.seeds[i].append(spec.seed)
+        return mine
+
+    def look(self, i: int) -> None:
+        lo, hi = betting_interval(self.drops[i], confidence=self.per_sigma, bounds=(-1.0, 1.0))
+        self.checked[i] = (lo, hi)
+        if hi < self.tau:
+            self.decided[i] = "inside"
+        elif lo > self.tau:
+            self.decided[i] = "outside"
+
+    def result(self, score: Score, kind: str, mode: str, n: int, confidence: float, size: int, choice: dict,
+               start: float) -> SigmaBasin:
+        m, points = len(self.grid), []
+        for i in range(m):
+            if not self.drops[i]:
+                continue
+            if i not in self.decided:  # a last look with every trial this σ got
+                self.look(i)
+            lo, hi = self.checked[i]
+            clean, mean = self.clean.value, float(np.mean(self.drops[i]))
+            drop = Estimate(estimate=mean, ci=(lo, hi), confidence=self.per_sigma, n=len(self.drops[i]),
+                            unit="drop S(θ₀) − p_A",
+                            method="paired drop, betting confidence sequence (hedged capital), two-sided")
+            p_a = Estimate(estimate=clean - mean, ci=(max(0.0, clean - hi), min(1.0, clean - lo)),
+                           confidence=self.per_sigma, n=len(self.drops[i]), unit="smoothed score",
+                           method=drop.method)
+            verdict = self.decided.get(i, "undecided")
+            points.append(SigmaPoint(sigma=self.grid[i], p_a=p_a, inside=verdict == "inside",
+                                     outside=verdict == "outside", noise_seeds=tuple(self.seeds[i]), drop=drop,
+                                     trials=len(self.drops[i]), decision=verdict))
+        threshold = self.clean.value - self.tau
+        estimate, lo, hi, non_monotone = _interval(points, threshold)
+        resolvable = bool(betting_interval(np.zeros(n), confidence=self.per_sigma, bounds=(-1.0, 1.0))[1] < self.tau)
+        result = Estimate(estimate=estimate, ci=(lo, hi), confidence=confidence, n=n, unit=direction_kind(kind).unit,
+                          method=f"paired sequential betting CS, bonferroni over {m} sigmas",
+                          extra={"mode": mode, "kind": kind, "search": "sequential", "visited": len(points),
+                                 "grid_size": m, "inside_resolvable": resolvable, "examples_per_trial": size,
+                                 "b_choice": choice})
+        return SigmaBasin(score=score.name, tau=self.tau, baseline=self.clean.value, threshold=threshold, kind=kind,
+                          mode=mode, points=tuple(points), sigma_basin=result, non_monotone=non_monotone,
+                          seed=self.ev.ctx.seed, n_evals=self.ev.n_evals, wall_time_s=time.perf_counter() - start,
+                          inside_resolvable=resolvable, examples_per_trial=size)
+
+
+def sigma_basins(models: Sequence[tuple[torch.nn.Module, ProbeContext]], score: Score, sigmas: Sequence[float], *,
+                 tau: float = 0.05, n: int = 64, mode: str = "pairs", kind: str = "gaussian",
+                 confidence: float = 0.95, b: int | str = "auto", look_every: int = LOOK_EVERY) -> list[SigmaBasin]:
+    """The sequential σ-basins of several models (a control and GO arms) on shared noise, paired draw by draw:
+    trial j draws z_j and its examples once, and every model scores them at each of its pending σ (z_j held
+    once and re-bound to each model when the kind does not read θ₀; else held once per model). The models'
+    contexts must share seed and rng (the noise plan) and the example set; b ("auto") is chosen on the first
+    model. Each model's result is the one `sigma_basin(..., search="sequential")` gives it alone."""
+    start = time.perf_counter()
+    grid = check_sigma_grid(sigmas, tau)
     if mode not in MODES:
         raise UserInputError(f"mode must be one of {MODES}, got {mode!r}")
     if n < 1 or look_every < 1:
         raise UserInputError(f"n and look_every must be >= 1, got {n} and {look_every}")
     if not is_bounded_score(score):
         raise UserInputError(f"score {score.name!r} is not bounded in [0, 1]; smoothing needs one")
-    ev = ProbeEvaluator(model, score, ctx)
-    clean = ev.baseline()
-    pool = ev.example_ids if ev.example_ids is not None else list(range(score.n_examples))
-    per_example = dict(zip(pool, (float(x) for x in clean.outcomes)))
+    if not models:
+        raise UserInputError("at least one model is needed")
+    plans = {(ctx.seed, ctx.rng, ctx.example_ids) for _, ctx in models}
+    if len(plans) != 1:
+        raise UserInputError("the models' contexts must share seed, rng and example ids (one noise plan)")
     m = len(grid)
     per_sigma = 1.0 - (1.0 - confidence) / m
+    states = [_SequentialState(model, score, ctx, grid, tau, per_sigma) for model, ctx in models]
+    first, ctx = states[0], models[0][1]
+    pool = first.pool
     choice: dict = {}
     if mode == "set":
         size = len(pool)
-    elif b == "auto":
-        choice = choose_examples_per_trial(ev, pool, per_example, grid[m // 2], tau=tau, level=per_sigma,
-                                           kind=kind)
-        size = choice["b"]
+    elif b == "auto":  # timed on this machine: kept as a row so a resumed run uses the same b
+        key = {"kind": "examples-per-trial", "noise": kind, "sigmas": grid, "tau": tau, "level": per_sigma,
+               "seed": ctx.seed, "rng": ctx.rng}
+        choice = first.ev.remembered(key, lambda: choose_examples_per_trial(
+            first.ev, pool, first.per_example, grid[m // 2], tau=tau, level=per_sigma, kind=kind))
+        size = int(choice["b"])
     else:
         size = int(b)
     if not 1 <= size <= len(pool):
         raise UserInputError(f"b must lie in [1, {len(pool)}] (the example set), got {b}")
-    threshold = clean.value - tau
-    ev.announce("sigma-basin (sequential, at most)", m, n)
+    first.ev.announce("sigma-basin (sequential, at most)", m * len(states), n)
     picker = np.random.default_rng(derive_seed(ctx.seed, "examples", size))
-    drops: dict[int, list[float]] = {i: [] for i in range(m)}
-    seeds: dict[int, list[int]] = {i: [] for i in range(m)}
-    decided: dict[int, str] = {}
-    checked: dict[int, tuple[float, float]] = {}
-
-    def pending() -> list[int]:
-        inside = max((i for i, d in decided.items() if d == "inside"), default=-1)
-        outside = min((i for i, d in decided.items() if d == "outside"), default=m)
-        return [i for i in range(inside + 1, outside) if i not in decided]
-
-    def look(i: int) -> None:
-        lo, hi = betting_interval(drops[i], confidence=per_sigma, bounds=(-1.0, 1.0))
-        checked[i] = (lo, hi)
-        if hi < tau:
-            decided[i] = "inside"
-        elif lo > tau:
-            decided[i] = "outside"
-
+    shareable = not direction_kind(kind).reads_theta0
     for j in progress(range(n), total=n, desc="sigma-basin trials"):
-        todo = pending()
-        if not todo:
+        todo = [(state, state.pending()) for state in states]
+        if not any(t for _, t in todo):
             break
         spec = noise_spec(kind, derive_seed(ctx.seed, "noise", j), rng=ctx.rng)
         ids = None if mode == "set" else sorted(int(pool[k]) for k in picker.choice(len(pool), size, replace=False))
-        with ev.hold(spec):
-            for i in todo:
-                probe = ev.at(spec, grid[i], example_ids=ids)
-                base = clean.value if ids is None else sum(per_example[x] for x in ids) / len(ids)
-                drops[i].append(base - probe.value)
-                seeds[i].append(spec.seed)
+        held = None
+        for state, pending in todo:
+            if pending:
+                mine = state.trial(spec, ids, pending, held if shareable else None)
+                held = mine if shareable else None
         if (j + 1) % look_every == 0 or j == n - 1:
-            for i in todo:
-                look(i)
-    points = []
-    for i in range(m):
-        if not drops[i]:
-            continue
-        if i not in decided:  # a last look with every trial this σ got
-            look(i)
-        lo, hi = checked[i]
-        mean = float(np.mean(drops[i]))
-        drop = Estimate(estimate=mean, ci=(lo, hi), confidence=per_sigma, n=len(drops[i]), unit="drop S(θ₀) − p_A",
-                        method="paired drop, betting confidence sequence (hedged capital), two-sided")
-        p_a = Estimate(estimate=clean.value - mean, ci=(max(0.0, clean.value - hi), min(1.0, clean.value - lo)),
-                       confidence=per_sigma, n=len(drops[i]), unit="smoothed score", method=drop.method)
-        verdict = decided.get(i, "undecided")
-        points.append(SigmaPoint(sigma=grid[i], p_a=p_a, inside=verdict == "inside", outside=verdict == "outside",
-                                 noise_seeds=tuple(seeds[i]), drop=drop, trials=len(drops[i]), decision=verdict))
-    estimate, lo, hi, non_monotone = _interval(points, threshold)
-    zeros_hi = betting_interval(np.zeros(n), confidence=per_sigma, bounds=(-1.0, 1.0))[1]
-    unit = direction_kind(kind).unit
-    result = Estimate(estimate=estimate, ci=(lo, hi), confidence=confidence, n=n, unit=unit,
-                      method=f"paired sequential betting CS, bonferroni over {m} sigmas",
-                      extra={"mode": mode, "kind": kind, "search": "sequential", "visited": len(points),
-                             "grid_size": m, "inside_resolvable": bool(zeros_hi < tau),
-                             "examples_per_trial": size, "b_choice": choice})
-    return SigmaBasin(score=score.name, tau=tau, baseline=clean.value, threshold=threshold, kind=kind, mode=mode,
-                      points=tuple(points), sigma_basin=result, non_monotone=non_monotone, seed=ctx.seed,
-                      n_evals=ev.n_evals, wall_time_s=time.perf_counter() - start,
-                      inside_resolvable=bool(zeros_hi < tau), examples_per_trial=size)
+            for state, pending in todo:
+                for i in pending:
+                    state.look(i)
+    return [state.result(score, kind, mode, n, confidence, size, choice, start) for state in states]
 
 
 def check_sigma_grid(sigmas: Sequence[float], tau: float) -> list[float]:

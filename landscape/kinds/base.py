@@ -12,6 +12,7 @@ A kind turns a DirectionSpec bound to a model into δ_t, tensor t by tensor t, i
               left unchanged by the cast was lost below half an ulp;
   parallel    its chunks for one tensor depend only on that tensor, so tensors may be written by worker
               threads;
+  reads_theta0  its chunks depend on θ₀ (a held copy of them serves only the model it was drawn for);
   chunks      the generator of δ_t's chunks (see landscape.directions.BoundDirection.chunks for the contract);
   prepare     optional: statistics of the whole model read once at bind time (stored sources, SFT norm);
   selects     optional: given the model, a predicate on its parameters that the kind may perturb (applied
@@ -47,6 +48,7 @@ class DirectionKind:
     stored: bool = False
     never_zero: bool = False
     parallel: bool = False
+    reads_theta0: bool = True
     prepare: Callable[[Any, torch.nn.Module], None] | None = None
     selects: Callable[[torch.nn.Module], Callable[[torch.nn.Parameter], bool]] | None = None
 

@@ -17,4 +17,4 @@ def _chunks(bound, name: str, param: torch.Tensor) -> Iterator[torch.Tensor]:
 
 
 KIND = DirectionKind("gaussian", "raw Gaussian δ ~ N(0, I_d)", "sigma per coordinate", _chunks,
-                     isotropic=True, noise=True, seeded=True, never_zero=True, parallel=True)
+                     isotropic=True, noise=True, seeded=True, never_zero=True, parallel=True, reads_theta0=False)

@@ -52,3 +52,39 @@ def test_a_grid_too_short_for_m_is_inconclusive(control):
 def test_mismatched_sigma_basins_are_refused(control):
     with pytest.raises(UserInputError):
         enlargement_test(control, control, m=0)
+
+
+def test_control_and_go_share_each_noise_draw_and_match_their_own_runs(monkeypatch):
+    """sigma_basins on two models: every trial's noise is drawn once for both (common random numbers), and
+    each model's σ-basin is exactly the one it gets alone."""
+    import landscape.kinds.base as kinds_base
+    from landscape.sigma_basin import sigma_basins
+
+    def model_and_score(k):
+        v = torch.zeros(D, dtype=torch.float64)
+        v[0] = 1.0
+        return HalfSpace(torch.zeros(D), v), threshold_score(k * B)
+
+    (control, score), (go, _) = model_and_score(1.0), model_and_score(1.0)
+    with torch.no_grad():  # GO: the same score, a model whose margin is 3 times wider (v scaled down)
+        go.v.mul_(1 / 3)
+    alone = [sigma_basin(mdl, score, GRID[:12], ProbeContext(seed=5), tau=TAU, n=300, b=1) for mdl in (control, go)]
+    calls = []
+    real = kinds_base.noise_chunks
+    monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    both = sigma_basins([(control, ProbeContext(seed=5)), (go, ProbeContext(seed=5))], score, GRID[:12], tau=TAU,
+                        n=300, b=1)
+    assert [r.points for r in both] == [r.points for r in alone]
+    assert [r.sigma_basin.ci for r in both] == [r.sigma_basin.ci for r in alone]
+    assert len(calls) == len(set(calls)) == max(p.trials for r in both for p in r.points)
+    assert alone[1].sigma_basin.lo > alone[0].sigma_basin.lo  # the wider margin is visible
+
+
+def test_models_on_different_noise_plans_are_refused():
+    from landscape.sigma_basin import sigma_basins
+
+    v = torch.zeros(D, dtype=torch.float64)
+    v[0] = 1.0
+    model, score = HalfSpace(torch.zeros(D), v), threshold_score(B)
+    with pytest.raises(UserInputError, match="one noise plan"):
+        sigma_basins([(model, ProbeContext(seed=1)), (model, ProbeContext(seed=2))], score, [0.5, 1.0])

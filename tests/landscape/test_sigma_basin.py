@@ -172,3 +172,24 @@ def test_auto_b_minimises_the_stated_cost_and_is_recorded():
     var = {b: choice["var_between"] + choice["var_within"] * (n_pool - b) / ((n_pool - 1) * b) for b in costs}
     assert var[n_pool] == pytest.approx(choice["var_between"]) and var[1] >= var[n_pool]
     assert res.sigma_basin.lo <= true_sigma_basin() <= res.sigma_basin.hi
+
+
+def test_auto_b_is_kept_in_the_store_so_a_rerun_repeats_it(tmp_path, monkeypatch):
+    import landscape.sigma_basin as sb
+    from landscape.store import ResultStore
+
+    model, score = model_and_score()
+
+    def run():
+        return sigma_basin(model, score, SIGMAS, tau=TAU, n=200, confidence=0.99,
+                           ctx=ProbeContext(store=ResultStore(tmp_path / "rows.jsonl"), model_id="hs", seed=4))
+
+    first = run()
+
+    def never(*args, **kwargs):
+        raise AssertionError("the stored choice of b was not reused")
+
+    monkeypatch.setattr(sb, "choose_examples_per_trial", never)
+    again = run()
+    assert again.examples_per_trial == first.examples_per_trial
+    assert again.points == first.points and again.n_evals == 0
