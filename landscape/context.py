@@ -23,7 +23,7 @@ from landscape.hashing import weight_hash as hash_weights
 from landscape.kinds.base import RNG_BACKENDS
 from landscape.store import ResultStore
 from landscape.theta0 import Theta0, same_bits
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 
 
 class Theta0Holder:
@@ -37,7 +37,6 @@ class Theta0Holder:
     def get(self, model: torch.nn.Module) -> Theta0:
         if self.theta0 is None:
             self.theta0 = Theta0(model, snapshot=self.snapshot)
-            self._model = id(model)
         return self.theta0
 
     def check(self, model: torch.nn.Module) -> None:
@@ -52,8 +51,8 @@ class Theta0Holder:
                                   "after the context was made (build a new ProbeContext for the new weights)")
 
 
-class StaleTheta0(RuntimeError):
-    """A ProbeContext was reused after its model's weights changed (an internal error, not a user's)."""
+class StaleTheta0(InternalError):
+    """A ProbeContext was reused after its model's weights changed (a misuse by calling code, not a user's)."""
 
 
 @dataclass(frozen=True, eq=False)

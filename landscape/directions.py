@@ -25,8 +25,7 @@ from landscape.tensorfile import content_hash
 from theory.errors import InternalError, UserInputError
 
 __all__ = ["CHUNK", "KINDS", "RNG_BACKENDS", "BoundDirection", "DirectionSpec", "HeldDirection", "bind",
-           "chunk_bounds",
-           "compute_dtype", "noise_chunks"]
+           "chunk_bounds", "compute_dtype", "noise_chunks"]
 
 
 def _freeze(value: Any) -> Any:

@@ -9,8 +9,10 @@ monotonicity reading (drop(σ) nondecreasing between grid points):
   a pre-declared s, the control is certified outside at s (so σ_b(control) ≤ s) and GO is certified inside
   at a grid σ ≥ m·s (so σ_b(GO) ≥ m·s under the reading). Then σ_b(GO)/σ_b(control) ≥ m.
 - "not enlarged" (fails at m): GO is certified outside at some σ < m·s′ where the control is certified
-  inside at s′ (σ_b(control) ≥ s′, σ_b(GO) ≤ σ): σ_b(GO)/σ_b(control) < m. Every such pair is one test
-  at the same level, and they are nested in s′, so any one of them suffices.
+  inside at s′ (σ_b(control) ≥ s′, σ_b(GO) ≤ σ): σ_b(GO)/σ_b(control) < m. Picking the pair from the data
+  needs no correction: each σ-basin's decisions hold at every grid σ at once (its Bonferroni over the whole
+  grid), so every pair is covered by the same two events, and the conclusion is again an intersection–union
+  test of the two σ-basins' decisions.
 - "inconclusive" otherwise, e.g. when GO's grid stops below m × the control's outside point.
 
 The factor's estimate is GO's σ-basin estimate over the control's, with the interval of the two σ-basin

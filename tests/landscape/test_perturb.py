@@ -281,3 +281,21 @@ def test_evaluator_hold_reuses_the_noise_and_scores_as_without(monkeypatch):
         held = [ev.at(spec, s).outcomes for s in sigmas]
     assert len(calls) == len(list(model.parameters()))  # one draw per tensor for all three σ
     assert all((a == b).all() for a, b in zip(plain, held)) and not (plain[0] == plain[2]).all()
+
+
+def test_a_context_is_refused_after_its_model_changed():
+    """The context's θ₀ holder would otherwise restore weights from before a training step."""
+    from landscape.context import ProbeContext, StaleTheta0
+    from landscape.evaluate import ProbeEvaluator
+    from landscape.scores import ClassificationAccuracy
+
+    model = _model()
+    x = torch.randn(8, 6, generator=torch.Generator().manual_seed(3))
+    score = ClassificationAccuracy(x, model(x).argmax(1).detach())
+    ctx = ProbeContext()
+    ProbeEvaluator(model, score, ctx).at(DirectionSpec(seed=1), 0.1)  # makes the θ₀ copy
+    ProbeEvaluator(model, score, ctx)  # same weights: accepted
+    with torch.no_grad():
+        model[0].weight.add_(1e-3)  # a training step
+    with pytest.raises(StaleTheta0):
+        ProbeEvaluator(model, score, ctx)

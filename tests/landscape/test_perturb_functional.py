@@ -75,7 +75,11 @@ def test_functional_mode_feeds_the_written_weights_and_never_writes(kind):
     assert selected and set(seen) == selected  # every selected parameter (the tied one once) was swapped
     for name in selected:
         assert torch.equal(seen[name], written[name]), name
-    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    # Two float32 paths may sum in other orders: a dot product of length n errs by ≤ n·eps·Σ|terms| (Higham),
+    # here n ≤ 24 (the attention's in-projection, 3 × 8) in each of 5 layers; a first-order bound taken
+    # relative to the outputs' size (the nonlinearities here are 1-Lipschitz-like; observed ≈ 1e-6 < 9e-5).
+    bound = 5 * 24 * torch.finfo(torch.float32).eps * float(want.abs().max())
+    assert float((got - want).abs().max()) <= bound
 
 
 def test_functional_mode_puts_parameters_back_after_an_exception():
