@@ -24,7 +24,13 @@ from landscape.evaluate import ProbeEvaluator
 from landscape.hashing import canonical_name
 from landscape.kinds import kind as direction_kind
 from landscape.scores import Score
-from landscape.smoothing import draw_noise, noise_spec, paired_lower_estimate, smoothed_estimate
+from landscape.smoothing import (
+    draw_noise,
+    draw_noise_many,
+    noise_spec,
+    paired_lower_estimate,
+    smoothed_estimate,
+)
 from theory.bounds import certified_lower_bound, certified_radius, lipschitz_lower_bound
 from theory.errors import UserInputError
 from theory.estimate import Estimate
@@ -54,6 +60,7 @@ class Certificate:
     noise_seeds: tuple[int, ...]
     n_evals: int
     wall_time_s: float
+    examples_per_trial: int = 1
 
     @property
     def p_lower(self) -> float:
@@ -70,30 +77,49 @@ class Certificate:
 
 def certify(model: torch.nn.Module, score: Score, sigma: float, ctx: ProbeContext | None = None, *,
             n: int = 200, q: float | None = None, confidence: float = 0.99, mode: str = "pairs",
-            bound: str = "auto", kind: str = "gaussian", param_filter=None, paired: bool = True) -> Certificate:
+            bound: str = "auto", kind: str = "gaussian", param_filter=None, paired: bool = True,
+            b: int = 1) -> Certificate:
     """Estimate p_A at σ (per coordinate) from n draws (noise seeds from ctx.seed) and certify a radius in
     ‖Δθ‖₂ for the floor q. paired (default): p_lower = S(θ₀) − the one-sided betting upper bound of the paired
-    drop (landscape.smoothing.paired_lower_estimate); else the raw outcomes' one-sided bound (`bound`)."""
+    drop (landscape.smoothing.paired_lower_estimate); else the raw outcomes' one-sided bound (`bound`).
+    b: examples per draw in "pairs" mode (their mean is one trial)."""
+    return certify_many([(model, score, sigma, ctx, b)], n=n, q=q, confidence=confidence, mode=mode, bound=bound,
+                        kind=kind, param_filter=param_filter, paired=paired)[0]
+
+
+def certify_many(items: Sequence[tuple[torch.nn.Module, Score, float, ProbeContext | None, int]], *, n: int = 200,
+                 q: float | None = None, confidence: float = 0.99, mode: str = "pairs", bound: str = "auto",
+                 kind: str = "gaussian", param_filter=None, paired: bool = True) -> list[Certificate]:
+    """`certify` for several (model, score, σ, context, b) on one noise plan (landscape.smoothing.
+    draw_noise_many: each draw's noise is made once for all of them, e.g. the capabilities of one model);
+    each certificate is the one `certify` gives it alone. q: the floor (default each score's chance)."""
     require_isotropic(kind, param_filter)
     start = time.perf_counter()
-    ctx = ProbeContext() if ctx is None else ctx
-    seed, rng = ctx.seed, ctx.rng
-    floor = float(score.chance if q is None else q)
-    if not 0 <= floor <= 1 or math.isnan(floor):
-        raise UserInputError(f"q must lie in [0, 1] (default: the score's chance rate), got {floor}")
-    ev = ProbeEvaluator(model, score, ctx)
-    ev.announce("certificate p_A", n, 1)
-    draws = draw_noise(ev, sigma, n, mode=mode, kind=kind, param_filter=param_filter)
-    if paired:
-        pool = ev.example_ids if ev.example_ids is not None else range(score.n_examples)
-        p_a = paired_lower_estimate(ev.baseline(), draws, pool, confidence)
-    else:
-        p_a = smoothed_estimate(draws.values, confidence, sided="lower", bound=bound, rounding_seed=seed)
-    certified = p_a.lo >= floor
-    radius = float(certified_radius(p_a.lo, floor, sigma)) if certified else 0.0
-    return Certificate(score=score.name, sigma=float(sigma), q=floor, p_a=p_a, radius=radius,
-                       certified=certified, mode=mode, rng=rng, noise_seeds=draws.noise_seeds, n_evals=ev.n_evals,
-                       wall_time_s=time.perf_counter() - start)
+    evs, floors = [], []
+    for model, score, _, ctx, _ in items:
+        floor = float(score.chance if q is None else q)
+        if not 0 <= floor <= 1 or math.isnan(floor):
+            raise UserInputError(f"q must lie in [0, 1] (default: the score's chance rate), got {floor}")
+        ev = ProbeEvaluator(model, score, ProbeContext() if ctx is None else ctx)
+        ev.announce("certificate p_A", n, 1)
+        evs.append(ev)
+        floors.append(floor)
+    all_draws = draw_noise_many([(ev, sigma, b) for ev, (_, _, sigma, _, b) in zip(evs, items)], n, mode=mode,
+                                kind=kind, param_filter=param_filter)
+    out = []
+    for ev, floor, draws, (_, score, sigma, _, b) in zip(evs, floors, all_draws, items):
+        if paired:
+            pool = ev.example_ids if ev.example_ids is not None else range(score.n_examples)
+            p_a = paired_lower_estimate(ev.baseline(), draws, pool, confidence)
+        else:
+            p_a = smoothed_estimate(draws.values, confidence, sided="lower", bound=bound, rounding_seed=ev.ctx.seed)
+        certified = p_a.lo >= floor
+        radius = float(certified_radius(p_a.lo, floor, sigma)) if certified else 0.0
+        out.append(Certificate(score=score.name, sigma=float(sigma), q=floor, p_a=p_a, radius=radius,
+                               certified=certified, mode=mode, rng=ev.ctx.rng, noise_seeds=draws.noise_seeds,
+                               n_evals=ev.n_evals, wall_time_s=time.perf_counter() - start,
+                               examples_per_trial=b if mode == "pairs" else 0))
+    return out
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,40 @@ class HeldDirection(BoundDirection):
         return other
 
 
+HOLD_HEADROOM = 1.5  # a held direction is made only when free memory exceeds its size by this factor
+
+
+def held_bytes(bound: BoundDirection) -> int:
+    """Bytes a HeldDirection of `bound` takes: d numbers in each parameter's compute dtype."""
+    return sum(p.numel() * torch.empty((), dtype=compute_dtype(p.dtype)).element_size() for _, p in bound.params)
+
+
+def free_bytes(device: torch.device) -> int | None:
+    """Free memory on `device`: MemAvailable of /proc/meminfo for the CPU, the CUDA allocator's free memory
+    for a GPU; None when it cannot be read (then a direction is held)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def hold_or_regenerate(bound: BoundDirection) -> BoundDirection:
+    """A HeldDirection of `bound` when it fits in free memory with HOLD_HEADROOM to spare, else `bound`
+    itself: its chunks are then drawn again at every α (the same bits, only slower)."""
+    devices = {p.device for _, p in bound.params}
+    need = held_bytes(bound) * HOLD_HEADROOM
+    free = [free_bytes(d) for d in devices]
+    if any(f is not None and f < need for f in free):
+        return bound
+    return HeldDirection(bound)
+
+
 def bind(direction: DirectionSpec | BoundDirection, model: torch.nn.Module) -> BoundDirection:
     """Bind a spec to a model (selects parameters, computes global statistics once)."""
     if isinstance(direction, BoundDirection):

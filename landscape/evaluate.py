@@ -10,16 +10,25 @@ and the default K raw Gaussian directions.
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from landscape.context import ProbeContext
-from landscape.directions import BoundDirection, DirectionSpec, HeldDirection, bind
+from landscape.directions import (
+    HOLD_HEADROOM,
+    BoundDirection,
+    DirectionSpec,
+    HeldDirection,
+    bind,
+    held_bytes,
+    hold_or_regenerate,
+)
 from landscape.hashing import weight_hash as hash_weights
 from landscape.perturb import perturbed
 from landscape.progress import announce_cost
@@ -79,6 +88,7 @@ class ProbeEvaluator:
         self.eval_seconds = 0.0
         self._baseline: ProbeValue | None = None
         self._bound: tuple[str, BoundDirection] | None = None
+        self._warned_memory = False
 
     @property
     def theta0(self) -> Theta0:
@@ -112,6 +122,24 @@ class ProbeEvaluator:
         return self.under(key, alpha, lambda: perturbed(self.model, self._bind(direction, key), float(alpha),
                                                         theta0=self.theta0), example_ids)
 
+    def at_until(self, direction: DirectionSpec, alpha: float, chunks: Sequence[Sequence[int]],
+                 stop: Callable[[list[ProbeValue]], bool]) -> list[ProbeValue]:
+        """Score `chunks` of example ids in turn at θ₀ + α·δ, one row each, until stop(values so far) is
+        True; the perturbation is written once for all the chunks not already in the store."""
+        key = direction.to_key()
+        values: list[ProbeValue] = []
+        with ExitStack() as stack:
+            info = None
+            for ids in chunks:
+                ids = [int(i) for i in ids]
+                if info is None and not (self.store is not None and self.store.has(self._key(key, alpha, ids))):
+                    info = stack.enter_context(perturbed(self.model, self._bind(direction, key), float(alpha),
+                                                         theta0=self.theta0))
+                values.append(self.under(key, alpha, lambda info=info: nullcontext(info), ids))
+                if stop(values):
+                    break
+        return values
+
     def remembered(self, key: dict, compute: Callable[[], dict]) -> dict:
         """A decision made once per model and score (not an evaluation), kept as a row under `key`: read back
         when the store has it, so a resumed run repeats it exactly, else computed and appended."""
@@ -124,11 +152,21 @@ class ProbeEvaluator:
         return values
 
     @contextmanager
-    def hold(self, direction: DirectionSpec, held: HeldDirection | None = None) -> Iterator[HeldDirection]:
+    def hold(self, direction: DirectionSpec, held: HeldDirection | None = None) -> Iterator[BoundDirection]:
         """Inside, probes along `direction` reuse its materialised chunks (landscape.directions.HeldDirection)
         instead of drawing them again at each α; `held`: chunks already drawn for another model, re-bound to
-        this one. Yields the held direction; the copy is freed on leaving (unless the caller keeps it)."""
-        mine = HeldDirection(bind(direction, self.model)) if held is None else held.rebind(self.model)
+        this one. Yields the held direction; the copy is freed on leaving (unless the caller keeps it). Memory:
+        one copy of the perturbed parameters beside θ₀, made only when free memory allows it
+        (landscape.directions.hold_or_regenerate); otherwise the direction is drawn again at every α."""
+        if isinstance(held, HeldDirection):
+            mine = held.rebind(self.model)
+        else:
+            mine = hold_or_regenerate(bind(direction, self.model))
+            if not isinstance(mine, HeldDirection) and not self._warned_memory:
+                self._warned_memory = True
+                print(f"[{self.score.name}] free memory is short of a held noise vector "
+                      f"({held_bytes(mine) / 2**20:.0f} MiB x {HOLD_HEADROOM}): drawing it again at every sigma "
+                      "(the same bits, slower)", file=sys.stderr)
         self._bound = (canonical_json(direction.to_key()), mine)
         try:
             yield mine

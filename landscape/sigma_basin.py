@@ -24,7 +24,18 @@ random numbers; landscape.directions.HeldDirection, one copy of z beside θ₀),
 once it is decided or once, under the monotonicity reading, it can no longer move the interval (it lies
 at or below the largest σ certified inside, or at or above the smallest certified outside). p_A's interval
 is S(θ₀) − the drop's interval (S(θ₀) is the exact clean score of the set). b="auto" picks the examples per
-trial from a short pilot by the cost rule of `choose_examples_per_trial`.
+trial from a short pilot by the cost rule of `choose_examples_per_trial`. n is each σ's trial budget: a σ
+still undecided after n trials is left "undecided".
+
+The bracket window (target_ratio R, start σ₀; both declared before any draw): instead of every pending σ,
+each trial scores only the window's two ends, i = the grid point nearest σ₀ (seeking "inside") and the
+largest grid point ≤ R·σ_i (seeking "outside"). An end decided the other way, or left undecided at its
+budget, moves one grid point outward (the lower end down, the upper end up). Once both ends are settled
+(a certified-inside σ_lo and a certified-outside σ_hi) with σ_hi/σ_lo > R, the σ still pending between them
+are scored, the lowest and the highest first, to narrow the interval. The search stops once σ_hi/σ_lo ≤ R,
+or when no σ is left to score. Which σ a trial scores depends only on earlier decisions, and the noise of trial j is drawn
+independently of them, so each σ's sequence stays a valid confidence sequence; the Bonferroni level is
+still over the whole grid.
 
 search="grid" measures every σ with n raw draws and a fixed-n interval on p_A (the engine before the
 sequential one, kept as the comparison baseline). search="bisect" (for models where one draw costs seconds) measures
@@ -38,22 +49,23 @@ would get in the full grid. `points` lists the visited σ only.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from landscape.context import ProbeContext
-from landscape.directions import HeldDirection
+from landscape.directions import DirectionSpec, HeldDirection
 from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.kinds import kind as direction_kind
 from landscape.progress import progress
 from landscape.scores import Score, is_bounded_score
 from landscape.smoothing import MODES, draw_noise, noise_spec, smoothed_estimate
-from theory.errors import UserInputError
+from theory.errors import InternalError, UserInputError
 from theory.estimate import Estimate
 from theory.sequential import betting_interval
 from theory.stats import clopper_pearson, hoeffding_interval
@@ -97,13 +109,14 @@ class SigmaBasin:
 def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext | None = None, *,
                 tau: float = 0.05, n: int = 64, mode: str = "pairs", kind: str = "gaussian", bound: str = "auto",
                 confidence: float = 0.95, search: str = "sequential", b: int | str = "auto",
-                look_every: int = LOOK_EVERY) -> SigmaBasin:
+                look_every: int = LOOK_EVERY, target_ratio: float | None = None,
+                start: float | None = None) -> SigmaBasin:
     """σ-basin interval from at most n trials at each σ in `sigmas` (module doc: search "sequential" stops
     each σ when it decides; "grid"/"bisect" take n raw draws at each σ they visit); noise seeds derive from
     ctx.seed, so every σ shares the same draws (common random numbers). `b`: examples per trial of the
     sequential search in mode "pairs" ("auto": chosen by `choose_examples_per_trial`, recorded in the
     estimate's extra["b_choice"])."""
-    start = time.perf_counter()
+    started = time.perf_counter()
     ctx = ProbeContext() if ctx is None else ctx
     seed = ctx.seed
     grid = check_sigma_grid(sigmas, tau)
@@ -111,7 +124,7 @@ def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext 
         raise UserInputError(f"search must be one of {SEARCHES}, got {search!r}")
     if search == "sequential":
         return sigma_basins([(model, ctx)], score, grid, tau=tau, n=n, mode=mode, kind=kind, confidence=confidence,
-                            b=b, look_every=look_every)[0]
+                            b=b, look_every=look_every, target_ratio=target_ratio, start=start)[0]
     ev = ProbeEvaluator(model, score, ctx)
     baseline = ev.baseline().value
     threshold = baseline - tau
@@ -153,7 +166,7 @@ def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext 
     return SigmaBasin(score=score.name, tau=tau, baseline=baseline, threshold=threshold, kind=kind, mode=mode,
                       points=tuple(points), sigma_basin=estimate,
                       non_monotone=non_monotone, seed=seed, n_evals=ev.n_evals,
-                      wall_time_s=time.perf_counter() - start, inside_resolvable=resolvable)
+                      wall_time_s=time.perf_counter() - started, inside_resolvable=resolvable)
 
 
 def _interval(points: Sequence[SigmaPoint], threshold: float) -> tuple[float, float, float, bool]:
@@ -179,42 +192,81 @@ def choose_examples_per_trial(ev: ProbeEvaluator, pool: Sequence[int], clean: di
     PILOT_DRAWS whole-set draws at `sigma` with their own seeds (not reused as trials)."""
     n_pool = len(pool)
     means, within, t_noise, t_set, t_one = [], [], [], [], []
-    for j in range(PILOT_DRAWS):
-        spec = noise_spec(kind, derive_seed(ev.ctx.seed, "pilot", j), rng=ev.ctx.rng)
+    for spec, subsets in pilot_trials(pool, ev.ctx.seed, whole=ev.example_ids, kind=kind, rng=ev.ctx.rng):
         t0 = time.perf_counter()
         with ev.hold(spec):
             t_noise.append(time.perf_counter() - t0)
             t1 = time.perf_counter()
-            whole = ev.at(spec, sigma)
+            whole = ev.at(spec, sigma, example_ids=subsets[0])
             t_set.append(time.perf_counter() - t1)
             t2 = time.perf_counter()
-            ev.at(spec, sigma, example_ids=[int(pool[0])])
+            ev.at(spec, sigma, example_ids=subsets[1])
             t_one.append(time.perf_counter() - t2)
         d = np.array([clean[int(x)] for x in pool]) - whole.outcomes
         means.append(float(d.mean()))
         within.append(float(d.var(ddof=1)) if n_pool > 1 else 0.0)
     c_noise, c_one, c_set = (float(np.median(t)) for t in (t_noise, t_one, t_set))
-    slope = max(0.0, (c_set - c_one) / max(1, n_pool - 1))
     between, inside = float(np.var(means, ddof=1)), float(np.mean(within))
-    w, log_alpha = tau / 2.0, math.log(1.0 / (1.0 - level))
+    rule = trial_cost_rule(c_noise, c_one, c_set, n_pool, between, inside, tau=tau, level=level)
+    return {"b": rule["b"], "c_noise_s": c_noise, "c_eval_1_s": c_one, "c_eval_set_s": c_set,
+            "var_between": between, "var_within": inside, "floor_trials": rule["floor_trials"],
+            "pilot_sigma": sigma, "expected_cost_s": rule["expected_cost_s"],
+            "expected_trials": rule["expected_trials"]}
+
+
+def floor_trials(tau: float, level: float) -> int:
+    """The trials (a power of two) a sequence of zero drops needs before its upper end falls below τ: no σ
+    can be certified inside with fewer, whatever b is."""
     floor = 1
     while betting_interval(np.zeros(floor), confidence=level, bounds=(-1.0, 1.0))[1] >= tau and floor < 10**6:
         floor *= 2
-    costs = {}
+    return floor
+
+
+def trial_cost_rule(c_noise: float, c_one: float, c_set: float, n_pool: int, between: float, within: float, *,
+                    tau: float, level: float) -> dict:
+    """The cost rule of `choose_examples_per_trial` for measured seconds (c_noise; c_one, c_set: a σ's
+    evaluation on 1 and on all n_pool examples, the write included) and variances: per candidate b the
+    expected trials max(2 Var(V_b) log(1/α)/w², floor) and seconds; "b" the cheapest."""
+    slope = max(0.0, (c_set - c_one) / max(1, n_pool - 1))
+    w, log_alpha = tau / 2.0, math.log(1.0 / (1.0 - level))
+    floor = floor_trials(tau, level)
+    costs, trials = {}, {}
     for b in sorted({1, *(2 ** k for k in range(1, 12) if 2 ** k < n_pool), n_pool}):
-        var = between + inside * (n_pool - b) / max(1, (n_pool - 1) * b)
-        trials = max(2.0 * var * log_alpha / w ** 2, floor)
-        costs[b] = (c_noise + c_one + slope * (b - 1)) * trials
+        var = between + within * (n_pool - b) / max(1, (n_pool - 1) * b)
+        trials[b] = max(2.0 * var * log_alpha / w ** 2, floor)
+        costs[b] = (c_noise + c_one + slope * (b - 1)) * trials[b]
     best = min(costs, key=costs.get)
-    return {"b": int(best), "c_noise_s": c_noise, "c_eval_1_s": c_one, "c_eval_set_s": c_set,
-            "var_between": between, "var_within": inside, "floor_trials": floor, "pilot_sigma": sigma,
-            "expected_cost_s": {str(k): v for k, v in costs.items()}}
+    return {"b": int(best), "floor_trials": floor, "expected_cost_s": {str(k): v for k, v in costs.items()},
+            "expected_trials": {str(k): v for k, v in trials.items()}}
+
+
+def pilot_trials(pool: Sequence[int], seed: int, *, whole: Sequence[int] | None = None, kind: str = "gaussian",
+                 rng: str = "cpu") -> list[tuple[DirectionSpec, tuple[list[int] | None, list[int]]]]:
+    """The b pilot's draws: noise direction j (seed derive_seed(seed, "pilot", j)) and the two example sets it
+    is scored on: the whole set (`whole`, the evaluator's example ids; None = every example) and the pool's
+    first example."""
+    ids = None if whole is None else [int(i) for i in whole]
+    return [(noise_spec(kind, derive_seed(seed, "pilot", j), rng=rng), (ids, [int(pool[0])]))
+            for j in range(PILOT_DRAWS)]
+
+
+def remembered_choice(ev: ProbeEvaluator, per_example: dict[int, float], grid: Sequence[float], *, tau: float,
+                      level: float, kind: str) -> dict:
+    """b="auto": `choose_examples_per_trial` at the grid's middle σ, timed on this machine and kept as a row
+    (ProbeEvaluator.remembered), so a resumed run uses the same b."""
+    key = {"kind": "examples-per-trial", "noise": kind, "sigmas": list(grid), "tau": tau, "level": level,
+           "seed": ev.ctx.seed, "rng": ev.ctx.rng}
+    pool = list(per_example)
+    return ev.remembered(key, lambda: choose_examples_per_trial(ev, pool, per_example, grid[len(grid) // 2], tau=tau,
+                                                                level=level, kind=kind))
 
 
 class _SequentialState:
     """One model's side of the sequential search: its evaluator, clean outcomes, drops and decisions per σ."""
 
-    def __init__(self, model, score: Score, ctx: ProbeContext, grid: list[float], tau: float, per_sigma: float):
+    def __init__(self, model, score: Score, ctx: ProbeContext, grid: list[float], tau: float, per_sigma: float,
+                 budget: int, window: tuple[int, int] | None = None, target_ratio: float | None = None):
         self.ev = ProbeEvaluator(model, score, ctx)
         self.clean = self.ev.baseline()
         self.pool = self.ev.example_ids if self.ev.example_ids is not None else list(range(score.n_examples))
@@ -224,21 +276,49 @@ class _SequentialState:
         self.seeds: dict[int, list[int]] = {i: [] for i in range(len(grid))}
         self.decided: dict[int, str] = {}
         self.checked: dict[int, tuple[float, float]] = {}
+        self.budget, self.window, self.target_ratio = budget, window, target_ratio
+        self.exhausted: set[int] = set()
 
     def pending(self) -> list[int]:
         inside = max((i for i, d in self.decided.items() if d == "inside"), default=-1)
         outside = min((i for i, d in self.decided.items() if d == "outside"), default=len(self.grid))
-        return [i for i in range(inside + 1, outside) if i not in self.decided]
+        return [i for i in range(inside + 1, outside) if i not in self.decided and i not in self.exhausted]
 
-    def trial(self, spec, ids: list[int] | None, todo: list[int], held: HeldDirection | None) -> HeldDirection:
-        """Score every σ in `todo` under one noise draw; returns the held noise (for the next model)."""
+    def active(self) -> list[int]:
+        """The σ to score at the next trial: every pending σ, or with a bracket window only its two ends
+        (module doc), once the ends have moved past σ decided the other way or left undecided at budget."""
+        pending = self.pending()
+        if self.window is None:
+            return pending
+        m = len(self.grid)
+        w0, w1 = self.window
+        while w0 >= 0 and (self.decided.get(w0) == "outside" or w0 in self.exhausted):
+            w0 -= 1
+        while w1 < m and (self.decided.get(w1) == "inside" or w1 in self.exhausted):
+            w1 += 1
+        self.window = (w0, w1)
+        inside = max((i for i, d in self.decided.items() if d == "inside"), default=-1)
+        outside = min((i for i, d in self.decided.items() if d == "outside"), default=m)
+        if 0 <= inside < outside < m and self.grid[outside] <= self.target_ratio * self.grid[inside] * (1 + 1e-12):
+            return []
+        ends = [i for i in (w0, w1) if i in pending]
+        if ends or not (0 <= inside < outside < m):
+            return ends
+        return pending[:1] + pending[-1:] if len(pending) > 1 else pending  # narrow from between the ends
+
+    def drops_at(self, spec, ids: list[int] | None, todo: Sequence[int], held: HeldDirection | None
+                 ) -> tuple[list[float], HeldDirection]:
+        """The paired drops of one trial at every σ in `todo` (one noise draw, held; `held`: another model's
+        copy to re-bind); returns them and the held noise (for the next model)."""
+        base = self.clean.value if ids is None else sum(self.per_example[x] for x in ids) / len(ids)
         with self.ev.hold(spec, held) as mine:
-            for i in todo:
-                probe = self.ev.at(spec, self.grid[i], example_ids=ids)
-                base = self.clean.value if ids is None else sum(self.per_example[x] for x in ids) / len(ids)
-                self.drops[i].append(base - probe.value)
-                self.seeds[i].append(spec.seed)
-        return mine
+            values = [base - self.ev.at(spec, self.grid[i], example_ids=ids).value for i in todo]
+        return values, mine
+
+    def record(self, seed: int, todo: Sequence[int], values: Sequence[float]) -> None:
+        for i, v in zip(todo, values):
+            self.drops[i].append(float(v))
+            self.seeds[i].append(seed)
 
     def look(self, i: int) -> None:
         lo, hi = betting_interval(self.drops[i], confidence=self.per_sigma, bounds=(-1.0, 1.0))
@@ -247,6 +327,8 @@ class _SequentialState:
             self.decided[i] = "inside"
         elif lo > self.tau:
             self.decided[i] = "outside"
+        elif len(self.drops[i]) >= self.budget:
+            self.exhausted.add(i)
 
     def result(self, score: Score, kind: str, mode: str, n: int, confidence: float, size: int, choice: dict,
                start: float) -> SigmaBasin:
@@ -282,64 +364,163 @@ class _SequentialState:
                           inside_resolvable=resolvable, examples_per_trial=size)
 
 
+@dataclass(frozen=True)
+class SigmaTask:
+    """One σ-basin of a joint sequential search: a model, its score and context, its σ grid, the bracket
+    window's start σ and its b (int, "auto", or a choice already made)."""
+
+    model: torch.nn.Module
+    score: Score
+    ctx: ProbeContext
+    sigmas: Sequence[float]
+    start: float | None = None
+    b: int | str | dict = "auto"
+
+
 def sigma_basins(models: Sequence[tuple[torch.nn.Module, ProbeContext]], score: Score, sigmas: Sequence[float], *,
                  tau: float = 0.05, n: int = 64, mode: str = "pairs", kind: str = "gaussian",
-                 confidence: float = 0.95, b: int | str = "auto", look_every: int = LOOK_EVERY) -> list[SigmaBasin]:
-    """The sequential σ-basins of several models (a control and GO arms) on shared noise, paired draw by draw:
-    trial j draws z_j and its examples once, and every model scores them at each of its pending σ (z_j held
-    once and re-bound to each model when the kind does not read θ₀; else held once per model). The models'
-    contexts must share seed and rng (the noise plan) and the example set; b ("auto") is chosen on the first
-    model. Each model's result is the one `sigma_basin(..., search="sequential")` gives it alone."""
-    start = time.perf_counter()
-    grid = check_sigma_grid(sigmas, tau)
+                 confidence: float = 0.95, b: int | str | dict = "auto", look_every: int = LOOK_EVERY,
+                 target_ratio: float | None = None, start: float | None = None,
+                 run_block: BlockRunner | None = None) -> list[SigmaBasin]:
+    """The sequential σ-basins of several models (a control and GO arms) of one score on shared noise, paired
+    draw by draw (`joint_sigma_basins` with one task per model): trial j draws z_j and its examples once,
+    and every model scores them at each of its pending σ. The models' contexts must share seed, rng and the
+    example set; b ("auto") is chosen on the first model (b may also be such a choice, a dict, made
+    elsewhere). Each model's result is the one `sigma_basin(..., search="sequential")` gives it alone."""
+    if len({ctx.example_ids for _, ctx in models}) > 1:
+        raise UserInputError("the models' contexts must share seed, rng and example ids (one noise plan)")
+    return joint_sigma_basins([SigmaTask(model, score, ctx, sigmas, start, b) for model, ctx in models], tau=tau,
+                              n=n, mode=mode, kind=kind, confidence=confidence, look_every=look_every,
+                              target_ratio=target_ratio, run_block=run_block)
+
+
+def joint_sigma_basins(tasks: Sequence[SigmaTask], *, tau: float = 0.05, n: int = 64, mode: str = "pairs",
+                       kind: str = "gaussian", confidence: float = 0.95, look_every: int = LOOK_EVERY,
+                       target_ratio: float | None = None, run_block: BlockRunner | None = None) -> list[SigmaBasin]:
+    """Sequential σ-basins of several tasks (models, or scores of one model: capabilities) on one noise plan:
+    trial j's noise z_j is drawn once, held, and re-bound to every task's model (when the kind does not read
+    θ₀), and each task scores it on its own b examples at each of its active σ. Each task keeps its own
+    grid, Bonferroni level (over its grid), bracket window and decisions, so its result is the one it gets
+    alone. Tasks with the same score and example set share b (the first one's choice) and so the same
+    examples per trial. The contexts must share seed and rng. n: the trial budget of each σ. target_ratio:
+    the bracket window of the module doc (None: every pending σ is scored at every trial). Rounds of
+    `look_every` trials: the σ each trial scores are fixed at the round's start (from the decisions so
+    far), every σ scored in the round is looked at after it, and the drops enter each σ's sequence in
+    trial-index order; `run_block` evaluates a round's trials (default `run_trials`, in this process;
+    llm_check.distributed shards them over ranks), so decisions do not depend on who evaluated which trial."""
+    start_time = time.perf_counter()
     if mode not in MODES:
         raise UserInputError(f"mode must be one of {MODES}, got {mode!r}")
     if n < 1 or look_every < 1:
         raise UserInputError(f"n and look_every must be >= 1, got {n} and {look_every}")
-    if not is_bounded_score(score):
-        raise UserInputError(f"score {score.name!r} is not bounded in [0, 1]; smoothing needs one")
-    if not models:
+    if target_ratio is not None and not target_ratio > 1:
+        raise UserInputError(f"target_ratio must be > 1, got {target_ratio}")
+    if not tasks:
         raise UserInputError("at least one model is needed")
-    plans = {(ctx.seed, ctx.rng, ctx.example_ids) for _, ctx in models}
-    if len(plans) != 1:
+    if len({(t.ctx.seed, t.ctx.rng) for t in tasks}) != 1:
         raise UserInputError("the models' contexts must share seed, rng and example ids (one noise plan)")
-    m = len(grid)
-    per_sigma = 1.0 - (1.0 - confidence) / m
-    states = [_SequentialState(model, score, ctx, grid, tau, per_sigma) for model, ctx in models]
-    first, ctx = states[0], models[0][1]
-    pool = first.pool
-    choice: dict = {}
+    states, chosen = [], {}
+    for task in tasks:
+        grid = check_sigma_grid(task.sigmas, tau)
+        if task.start is not None and not 0 < task.start < math.inf:
+            raise UserInputError(f"start must be a positive sigma, got {task.start}")
+        if not is_bounded_score(task.score):
+            raise UserInputError(f"score {task.score.name!r} is not bounded in [0, 1]; smoothing needs one")
+        per_sigma = 1.0 - (1.0 - confidence) / len(grid)
+        window = None if target_ratio is None else bracket_window(grid, target_ratio, task.start)
+        state = _SequentialState(task.model, task.score, task.ctx, grid, tau, per_sigma, n, window, target_ratio)
+        group = (id(task.score), task.ctx.example_ids)
+        if group not in chosen:
+            chosen[group] = _examples_per_trial(state, task.b, mode=mode, kind=kind)
+        state.choice, state.size = chosen[group]
+        state.plan = trial_plan(state.pool, task.ctx.seed, state.size, mode=mode, kind=kind, rng=task.ctx.rng)
+        states.append(state)
+    m = max(len(state.grid) for state in states)
+    states[0].ev.announce("sigma-basin (sequential, at most)", sum(len(st.grid) for st in states), n)
+    shareable = not direction_kind(kind).reads_theta0
+    max_rounds = -(-n * m * len(states) // look_every)  # every round gives each active σ trials: a bound
+    for _ in progress(range(max_rounds), total=max_rounds, desc=f"sigma-basin rounds of {look_every} trials (at most)"):
+        todo = [state.active() for state in states]
+        if not any(todo):
+            break
+        block = []
+        for _k in range(look_every):
+            draws = [next(state.plan) for state in states]
+            if len({spec.seed for spec, _ in draws}) != 1:
+                raise InternalError("the tasks' trial plans drew different noise for one trial")
+            block.append((draws[0][0], [ids for _, ids in draws]))
+        work = [[[i for i in active if len(state.drops[i]) + k < n] for state, active in zip(states, todo)]
+                for k in range(look_every)]
+        results = (run_block or run_trials)(states, block, work, shareable)
+        for (spec, _), per_state, values in zip(block, work, results):
+            for state, active, drops in zip(states, per_state, values):
+                state.record(spec.seed, active, drops)
+        for state, active in zip(states, todo):
+            for i in active:
+                state.look(i)
+    return [state.result(state.ev.score, kind, mode, n, confidence, state.size, state.choice, start_time)
+            for state in states]
+
+
+def _examples_per_trial(state: _SequentialState, b: int | str | dict, *, mode: str, kind: str) -> tuple[dict, int]:
+    """(the recorded choice, b) for a task: the whole set in mode "set", a choice made elsewhere (dict), the
+    cost rule's b="auto" (timed here and kept as a row), or b itself."""
+    pool = state.pool
     if mode == "set":
-        size = len(pool)
-    elif b == "auto":  # timed on this machine: kept as a row so a resumed run uses the same b
-        key = {"kind": "examples-per-trial", "noise": kind, "sigmas": grid, "tau": tau, "level": per_sigma,
-               "seed": ctx.seed, "rng": ctx.rng}
-        choice = first.ev.remembered(key, lambda: choose_examples_per_trial(
-            first.ev, pool, first.per_example, grid[m // 2], tau=tau, level=per_sigma, kind=kind))
+        return {}, len(pool)
+    if isinstance(b, dict):
+        choice, size = dict(b), int(b["b"])
+    elif b == "auto":
+        choice = remembered_choice(state.ev, state.per_example, state.grid, tau=state.tau, level=state.per_sigma,
+                                   kind=kind)
         size = int(choice["b"])
     else:
-        size = int(b)
+        choice, size = {}, int(b)
     if not 1 <= size <= len(pool):
         raise UserInputError(f"b must lie in [1, {len(pool)}] (the example set), got {b}")
-    first.ev.announce("sigma-basin (sequential, at most)", m * len(states), n)
-    picker = np.random.default_rng(derive_seed(ctx.seed, "examples", size))
-    shareable = not direction_kind(kind).reads_theta0
-    for j in progress(range(n), total=n, desc="sigma-basin trials"):
-        todo = [(state, state.pending()) for state in states]
-        if not any(t for _, t in todo):
-            break
-        spec = noise_spec(kind, derive_seed(ctx.seed, "noise", j), rng=ctx.rng)
-        ids = None if mode == "set" else sorted(int(pool[k]) for k in picker.choice(len(pool), size, replace=False))
-        held = None
-        for state, pending in todo:
-            if pending:
-                mine = state.trial(spec, ids, pending, held if shareable else None)
+    return choice, size
+
+
+BlockRunner = Callable[[Sequence["_SequentialState"], Sequence[tuple], Sequence[Sequence[Sequence[int]]], bool],
+                       list[list[list[float]]]]
+
+
+def run_trials(states: Sequence[_SequentialState], block: Sequence[tuple], tasks: Sequence[Sequence[Sequence[int]]],
+               shareable: bool) -> list[list[list[float]]]:
+    """Evaluate a round's trials in this process: per trial (noise spec, each task's examples) and per task
+    the σ indices it scores; returns the paired drops in the same nesting. Each trial's noise is drawn once
+    and re-bound to every model when shareable."""
+    out = []
+    for (spec, ids_per_state), per_state in zip(block, tasks):
+        held, values = None, []
+        for state, ids, todo in zip(states, ids_per_state, per_state):
+            if todo:
+                drops, mine = state.drops_at(spec, ids, todo, held if shareable else None)
                 held = mine if shareable else None
-        if (j + 1) % look_every == 0 or j == n - 1:
-            for state, pending in todo:
-                for i in pending:
-                    state.look(i)
-    return [state.result(score, kind, mode, n, confidence, size, choice, start) for state in states]
+            else:
+                drops = []
+            values.append(drops)
+        out.append(values)
+    return out
+
+
+def trial_plan(pool: Sequence[int], seed: int, b: int, *, mode: str = "pairs", kind: str = "gaussian",
+               rng: str = "cpu") -> Iterator[tuple[DirectionSpec, list[int] | None]]:
+    """The sequential search's trials in order: trial j's noise direction (seed derive_seed(seed, "noise", j))
+    and its b examples drawn uniformly without replacement from `pool`, sorted (None in mode "set")."""
+    picker = np.random.default_rng(derive_seed(seed, "examples", b))
+    for j in itertools.count():
+        spec = noise_spec(kind, derive_seed(seed, "noise", j), rng=rng)
+        yield spec, None if mode == "set" else sorted(int(pool[k]) for k in picker.choice(len(pool), b, replace=False))
+
+
+def bracket_window(grid: Sequence[float], target_ratio: float, start: float | None = None) -> tuple[int, int]:
+    """The bracket window's first ends (i, j): i the grid index nearest `start` (default the middle one),
+    j the largest index with grid[j] ≤ target_ratio·grid[i] (at least i + 1; len(grid) when i is the last)."""
+    m = len(grid)
+    i = m // 2 if start is None else min(range(m), key=lambda k: abs(math.log(grid[k] / start)))
+    j = max((k for k in range(i + 1, m) if grid[k] <= target_ratio * grid[i] * (1 + 1e-12)), default=i + 1)
+    return i, j
 
 
 def check_sigma_grid(sigmas: Sequence[float], tau: float) -> list[float]:

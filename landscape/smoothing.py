@@ -4,6 +4,8 @@ Two sampling modes:
   "set"   — n i.i.d. noise draws, each scored on the whole example set: n values in [0, 1] with mean p_A.
   "pairs" — n i.i.d. (noise, example) pairs, the example drawn uniformly from the set: for a 0–1 oracle
             each trial is a Bernoulli with success probability exactly p_A (Clopper–Pearson applies).
+            With b > 1 examples per trial (drawn uniformly without replacement) a trial's value is their
+            mean score, again with mean exactly p_A.
 Noise kinds: those of the direction-kind registry (landscape.kinds) marked `noise`: "gaussian" (isotropic,
 what the certificates need) and "multiplicative" θ ⊙ (1 + σz) (rescaling-invariant; σ is then relative,
 no certificate). Draw j uses the direction seed
@@ -47,6 +49,7 @@ class NoiseDraws:
     noise_seeds: tuple[int, ...]
     example_ids: tuple[int, ...] | None
     effective_norms: np.ndarray
+    subsets: tuple[tuple[int, ...], ...] | None = None  # "pairs" with b > 1: each trial's examples
 
     @property
     def n(self) -> int:
@@ -61,40 +64,76 @@ def noise_spec(kind: str, seed: int, param_filter=None, rng: str = "cpu") -> Dir
 
 
 def noise_trials(pool: Sequence[int], n: int, seed: int, *, mode: str = "set", kind: str = "gaussian",
-                 param_filter=None, rng: str = "cpu") -> list[tuple[DirectionSpec, list[int] | None]]:
-    """The n draws as (noise direction, example ids): ids None in "set" mode (the whole set), else the one
-    example drawn for that trial from `pool`. The same list at every σ (common random numbers)."""
+                 param_filter=None, rng: str = "cpu", b: int = 1) -> list[tuple[DirectionSpec, list[int] | None]]:
+    """The n draws as (noise direction, example ids): ids None in "set" mode (the whole set), else the
+    example drawn for that trial from `pool` (b > 1: b examples without replacement, sorted). The same list
+    at every σ (common random numbers)."""
     if mode not in MODES:
         raise UserInputError(f"mode must be one of {MODES}, got {mode!r}")
     if n < 1:
         raise UserInputError(f"n must be >= 1, got {n}")
+    if not 1 <= b <= len(pool):
+        raise UserInputError(f"b must lie in [1, {len(pool)}] (the example set), got {b}")
     specs = [noise_spec(kind, derive_seed(seed, "noise", j), param_filter, rng) for j in range(n)]
     if mode == "set":
         return [(spec, None) for spec in specs]
-    picker = np.random.default_rng(derive_seed(seed, "examples"))
-    return [(spec, [int(pool[i])]) for spec, i in zip(specs, picker.integers(0, len(pool), size=n))]
+    if b == 1:
+        picker = np.random.default_rng(derive_seed(seed, "examples"))
+        return [(spec, [int(pool[i])]) for spec, i in zip(specs, picker.integers(0, len(pool), size=n))]
+    picker = np.random.default_rng(derive_seed(seed, "examples", b))
+    return [(spec, sorted(int(pool[k]) for k in picker.choice(len(pool), b, replace=False))) for spec in specs]
 
 
 def draw_noise(evaluator: ProbeEvaluator, sigma: float, n: int, *, mode: str = "set",
-               kind: str = "gaussian", param_filter=None) -> NoiseDraws:
+               kind: str = "gaussian", param_filter=None, b: int = 1) -> NoiseDraws:
     """n draws at noise scale σ (in the kind's unit: per coordinate for "gaussian", relative for
-    "multiplicative"), scored through `evaluator`; seeds and RNG backend from the evaluator's context."""
-    seed, rng = evaluator.ctx.seed, evaluator.ctx.rng
-    if not sigma > 0:
-        raise UserInputError(f"sigma must be > 0, got {sigma}")
-    if not is_bounded_score(evaluator.score):
-        raise UserInputError(f"score {evaluator.score.name!r} is not bounded in [0, 1]; smoothing needs one")
-    pool = evaluator.example_ids if evaluator.example_ids is not None else range(evaluator.score.n_examples)
-    trials = noise_trials(pool, n, seed, mode=mode, kind=kind, param_filter=param_filter, rng=rng)
-    values, norms = [], []
-    for spec, ids in progress(trials, total=n, desc=f"noise draws at sigma={sigma:g}"):
-        probe = evaluator.at(spec, sigma, example_ids=ids)
-        values.append(probe.value)
-        norms.append(probe.effective_norm)
-    return NoiseDraws(sigma=float(sigma), kind=kind, mode=mode, values=np.asarray(values, dtype=np.float64),
-                      noise_seeds=tuple(spec.seed for spec, _ in trials),
-                      example_ids=None if mode == "set" else tuple(ids[0] for _, ids in trials),
-                      effective_norms=np.asarray(norms))
+    "multiplicative"), scored through `evaluator`; seeds and RNG backend from the evaluator's context;
+    b: examples per trial in "pairs" mode."""
+    return draw_noise_many([(evaluator, sigma, b)], n, mode=mode, kind=kind, param_filter=param_filter)[0]
+
+
+def draw_noise_many(items: Sequence[tuple[ProbeEvaluator, float, int]], n: int, *, mode: str = "set",
+                    kind: str = "gaussian", param_filter=None) -> list[NoiseDraws]:
+    """`draw_noise` for several (evaluator, σ, b) at once on one noise plan (their contexts share seed and
+    rng): draw j's noise is made once, held, and re-bound to each evaluator's model, which scores it at its
+    own σ on its own examples; each result is the one draw_noise gives that evaluator alone."""
+    if not items:
+        raise UserInputError("at least one evaluator is needed")
+    if len({(ev.ctx.seed, ev.ctx.rng) for ev, _, _ in items}) != 1:
+        raise UserInputError("the evaluators' contexts must share seed and rng (one noise plan)")
+    plans = []
+    for ev, sigma, b in items:
+        if not sigma > 0:
+            raise UserInputError(f"sigma must be > 0, got {sigma}")
+        if not is_bounded_score(ev.score):
+            raise UserInputError(f"score {ev.score.name!r} is not bounded in [0, 1]; smoothing needs one")
+        pool = ev.example_ids if ev.example_ids is not None else range(ev.score.n_examples)
+        plans.append(noise_trials(pool, n, ev.ctx.seed, mode=mode, kind=kind, param_filter=param_filter,
+                                  rng=ev.ctx.rng, b=b))
+    shareable = len(items) > 1 and not kinds.REGISTRY[kind].reads_theta0
+    values: list[list[float]] = [[] for _ in items]
+    norms: list[list[float]] = [[] for _ in items]
+    sigmas = ", ".join(f"{sigma:g}" for _, sigma, _ in items)
+    for j in progress(range(n), total=n, desc=f"noise draws at sigma={sigmas}"):
+        held = None
+        for k, ((ev, sigma, _), plan) in enumerate(zip(items, plans)):
+            spec, ids = plan[j]
+            if shareable:
+                with ev.hold(spec, held) as held:
+                    probe = ev.at(spec, sigma, example_ids=ids)
+            else:
+                probe = ev.at(spec, sigma, example_ids=ids)
+            values[k].append(probe.value)
+            norms[k].append(probe.effective_norm)
+    out = []
+    for (_, sigma, b), plan, vals, nrm in zip(items, plans, values, norms):
+        single = mode == "pairs" and b == 1
+        out.append(NoiseDraws(sigma=float(sigma), kind=kind, mode=mode, values=np.asarray(vals, dtype=np.float64),
+                              noise_seeds=tuple(spec.seed for spec, _ in plan),
+                              example_ids=tuple(ids[0] for _, ids in plan) if single else None,
+                              effective_norms=np.asarray(nrm),
+                              subsets=tuple(tuple(ids) for _, ids in plan) if mode == "pairs" and b > 1 else None))
+    return out
 
 
 def smoothed_estimate(values: Sequence[float] | np.ndarray, confidence: float, *, sided: str = "two",
@@ -139,7 +178,8 @@ def paired_lower_estimate(clean: ProbeValue, draws: NoiseDraws, pool: Sequence[i
         drops = clean.value - draws.values
     else:
         by_id = dict(zip((int(i) for i in pool), (float(x) for x in clean.outcomes)))
-        drops = np.array([by_id[i] for i in draws.example_ids]) - draws.values
+        subsets = draws.subsets if draws.subsets is not None else [(i,) for i in draws.example_ids]
+        drops = np.array([sum(by_id[i] for i in ids) / len(ids) for ids in subsets]) - draws.values
     _, upper = betting_interval(drops, confidence=confidence, bounds=(-1.0, 1.0), sided="upper")
     mean = float(np.mean(drops))
     return Estimate(estimate=clean.value - mean, ci=(max(0.0, clean.value - upper), 1.0), confidence=confidence,

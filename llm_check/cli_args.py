@@ -58,6 +58,12 @@ def positive_int(text: str) -> int:
 
 
 @arg_type
+def auto_or_positive_int(text: str) -> int | str:
+    """"auto", or an integer >= 1."""
+    return "auto" if text == "auto" else _number(text, int, lambda v: v >= 1, "auto or an integer >= 1")
+
+
+@arg_type
 def seed_value(text: str) -> int:
     """A seed: an integer in [0, MAX_SEED]."""
     return _number(text, int, lambda v: 0 <= v <= MAX_SEED, f"an integer in [0, {MAX_SEED}]")

@@ -18,6 +18,7 @@ from typing import Any
 
 from llm_check.cli_args import (
     add_common_args,
+    auto_or_positive_int,
     positive_float,
     positive_floats,
     positive_int,
@@ -36,15 +37,16 @@ def _write(ctx, caps, args: argparse.Namespace, name: str, payload: dict) -> Pat
 def _config(args: argparse.Namespace):
     from llm_check.quick import QuickConfig
 
-    return QuickConfig(k=args.k, n_noise=args.n, tau=args.tau, go_steps=args.go_steps,
-                       go_batch_size=args.go_batch_size, worst_steps=args.worst_steps,
-                       sigma_search=args.sigma_search,
+    return QuickConfig(k=args.k, n_noise=args.n, n_certificate=args.n_certificate, tau=args.tau,
+                       go_steps=args.go_steps, go_batch_size=args.go_batch_size, worst_steps=args.worst_steps,
+                       sigma_search=args.sigma_search, examples_per_trial=args.examples_per_trial,
                        stages=(tuple(s.strip() for s in args.stages.split(",") if s.strip()) if args.stages is not None
                                else QuickConfig().stages))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from llm_check.quick import dry_run, run_quick
+    from llm_check.quick import run_quick
+    from llm_check.quick_cost import dry_run
 
     config = _config(args)
     ctx, caps = load_context(args)
@@ -95,13 +97,17 @@ def cmd_edges(args: argparse.Namespace) -> int:
 
 
 def cmd_sigma_basin(args: argparse.Namespace) -> int:
-    from llm_check.runs import sigma_basin_run, sigma_points
+    from llm_check.runs import sigma_basin_run, sigma_points, sigma_trials
 
     ctx, caps = load_context(args)
     out = {}
+    sequential = ({"b": args.examples_per_trial, "target_ratio": args.target_ratio}
+                  if args.search == "sequential" else {})
     for cap in caps:
-        basin = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n, kind=args.kind, search=args.search)
-        out[cap.name] = {"sigma_basin": basin.sigma_basin.to_dict(), "points": sigma_points(basin)}
+        basin = sigma_basin_run(ctx, cap, args.sigmas, tau=args.tau, n=args.n, kind=args.kind, search=args.search,
+                                **sequential)
+        out[cap.name] = {"sigma_basin": basin.sigma_basin.to_dict(), "points": sigma_points(basin),
+                         "trials": sigma_trials(basin)}
         e = basin.sigma_basin
         print(f"{cap.name}: sigma_basin {e.estimate:.4g} [{e.lo:.4g}, {e.hi:.4g}] ({e.unit})")
     _write(ctx, caps, args, f"sigma_basin_{args.kind}", {"sigma_basin": out})
@@ -237,15 +243,21 @@ def cmd_distributed(args: argparse.Namespace) -> int:
 def _quick_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="the quick check (its defaults are the flags below)")
     p.add_argument("--k", type=positive_int, default=6, help="directions per capability (K)")
-    p.add_argument("--n", type=positive_int, default=200, help="noise draws per sigma and for the certificate")
+    p.add_argument("--n", type=positive_int, default=300,
+                   help="sigma-basin: each sigma's trial budget (sequential) or draws per sigma (grid, bisect)")
+    p.add_argument("--n-certificate", "--n_certificate", dest="n_certificate", type=positive_int, default=64,
+                   help="noise draws of each certificate")
+    p.add_argument("--b", dest="examples_per_trial", type=auto_or_positive_int, default="auto",
+                   help="examples per sequential sigma-basin trial (auto: the cost rule)")
     p.add_argument("--tau", type=unit_interval, default=0.05, help="tolerated score drop")
     p.add_argument("--go-steps", "--go_steps", dest="go_steps", type=positive_int, default=20)
     p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)
     p.add_argument("--worst-steps", "--worst_steps", dest="worst_steps", type=positive_int, default=10)
     p.add_argument("--stages", default=None, help="comma-separated subset of edges,sigma_basin,worst_case,"
-                                                  "certificate,go (default: all)")
-    p.add_argument("--sigma-search", "--sigma_search", dest="sigma_search", choices=["grid", "bisect"],
-                   default="bisect", help="sigma-basins: every grid sigma, or only those a binary search needs")
+                                                  "certificate,go (default: all but go)")
+    p.add_argument("--sigma-search", "--sigma_search", dest="sigma_search", choices=["sequential", "grid", "bisect"],
+                   default="sequential", help="sigma-basins: the paired sequential engine, or fixed-n draws at every "
+                                              "grid sigma / at those a binary search needs")
 
 
 def register(sub: Any) -> None:
@@ -269,11 +281,17 @@ def register(sub: Any) -> None:
     p.add_argument("--tau", type=unit_interval, default=0.05)
     p = add("sigma-basin", cmd_sigma_basin, "sigma-basin (Def. 4.1) with a confidence interval")
     p.add_argument("--sigmas", type=positive_floats, required=True)
-    p.add_argument("--n", type=positive_int, default=200)
+    p.add_argument("--n", type=positive_int, default=200,
+                   help="each sigma's trial budget (sequential) or draws per sigma (grid, bisect)")
     p.add_argument("--tau", type=unit_interval, default=0.05)
     p.add_argument("--kind", choices=["gaussian", "multiplicative"], default="gaussian")
-    p.add_argument("--search", choices=["grid", "bisect"], default="grid",
-                   help="grid: every sigma; bisect: only the sigmas a binary search over the grid needs")
+    p.add_argument("--search", choices=["sequential", "grid", "bisect"], default="sequential",
+                   help="sequential: the paired anytime-valid engine; grid: n draws at every sigma; bisect: only "
+                        "the sigmas a binary search over the grid needs")
+    p.add_argument("--b", dest="examples_per_trial", type=auto_or_positive_int, default="auto",
+                   help="examples per sequential trial (auto: the cost rule)")
+    p.add_argument("--target-ratio", "--target_ratio", dest="target_ratio", type=positive_float, default=None,
+                   help="sequential: stop once hi/lo <= this (the bracket window); default: every pending sigma")
     p = add("strict-basin", cmd_strict_basin, "fraction of directions with an unchanged score (CP bound)")
     p.add_argument("--sigma", type=positive_float, required=True)
     p.add_argument("--n-directions", "--n_directions", dest="n_directions", type=positive_int, default=51)
@@ -301,7 +319,13 @@ def register(sub: Any) -> None:
     p.add_argument("--go-batch-size", "--go_batch_size", dest="go_batch_size", type=positive_int, default=4)
     p = add("distributed", cmd_distributed, "curves or sigma-basin jobs sharded over torchrun ranks")
     p.add_argument("--stage", choices=["curves", "sigma-basin"], default="curves",
-                   help="curves: (direction, alpha) jobs; sigma-basin: (noise, sigma, example) pairs, every sigma")
+                   help="curves: (direction, alpha) jobs; sigma-basin: the sequential engine's trials over ranks")
+    p.add_argument("--search", choices=["sequential", "grid"], default="sequential",
+                   help="sigma-basin: the paired sequential engine, or fixed-n pairs at every sigma")
+    p.add_argument("--b", dest="examples_per_trial", type=auto_or_positive_int, default="auto",
+                   help="examples per sequential trial (auto: the cost rule, timed on rank 0)")
+    p.add_argument("--target-ratio", "--target_ratio", dest="target_ratio", type=positive_float, default=None,
+                   help="sequential: stop once hi/lo <= this (the bracket window); default: every pending sigma")
     p.add_argument("--alpha-max", "--alpha_max", dest="alpha_max", type=positive_float, default=0.01)
     p.add_argument("--points", type=positive_int, default=11)
     p.add_argument("--k", type=positive_int, default=8)

@@ -1,14 +1,20 @@
 """Multi-process sweeps: evaluation jobs sharded across torch.distributed ranks.
 
-Two job lists (identical on every rank), each starting with the clean baseline:
-  curves       every (direction, α ≠ 0) of K raw Gaussian directions (seeds seed … seed+K−1) × the α grid;
-  sigma-basin  every (noise draw j, σ, example of draw j) of n (noise, example) pairs at each σ of the grid
-               (landscape.smoothing.noise_trials: the draws a 1-process σ-basin makes; all σ are measured,
-               i.e. the "grid" search — with W ranks it costs m·n/W pairs per rank).
-Rank r evaluates jobs r, r + W, r + 2W, … and appends its rows to its own shard (landscape.store:
-DIR/rows.rank<r>.jsonl). After a barrier rank 0 merges the shards into DIR/rows.jsonl (sorted by key), and
-every rank assembles the Landscape1D / SigmaBasin from the merged rows without evaluating again. Rows are
-keyed exactly as a 1-process run keys them, so the merged file holds the rows a 1-process run writes.
+Stages:
+  curves       every (direction, α ≠ 0) of K raw Gaussian directions (seeds seed … seed+K−1) × the α grid, a
+               job list identical on every rank and starting with the clean baseline; rank r evaluates jobs
+               r, r + W, r + 2W, …, then rank 0 merges and every rank assembles the Landscape1D from the
+               merged rows without evaluating again.
+  sigma-basin  the paired sequential engine (landscape.sigma_basin.sigma_basins, the default `--search
+               sequential`): in each round of look_every trials, trial k of the round is evaluated on rank
+               k mod W (its noise drawn once there, for every σ the round scores), the paired drops are
+               gathered on every rank (all_gather_object) and enter each σ's sequence in trial-index order,
+               so every rank makes the decisions a 1-process run makes, whatever W is; b="auto" is timed on
+               rank 0 and shared. `--search grid`: every (noise draw j, σ, example of draw j) of n fixed-n
+               pairs at each σ, as jobs like the curves' (landscape.smoothing.noise_trials).
+Each rank appends its rows to its own shard (landscape.store: DIR/rows.rank<r>.jsonl); after a barrier rank
+0 merges the shards into DIR/rows.jsonl (sorted by key, one row per key). Rows are keyed exactly as a
+1-process run keys them, so the merged file holds the rows a 1-process run writes.
 Launch with `torchrun --nproc-per-node N -m llm_check distributed …` (gloo on CPU, nccl on GPUs), or
 `launch_local` (spawned processes, gloo; used by the tests).
 """
@@ -19,6 +25,7 @@ import argparse
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -26,12 +33,20 @@ import torch.distributed as dist
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator, default_directions
 from landscape.landscape_1d import Landscape1D, landscape_1d
-from landscape.sigma_basin import SigmaBasin, check_sigma_grid, sigma_basin
+from landscape.sigma_basin import (
+    BlockRunner,
+    SigmaBasin,
+    check_sigma_grid,
+    remembered_choice,
+    run_trials,
+    sigma_basin,
+    sigma_basins,
+)
 from landscape.smoothing import noise_trials
 from landscape.store import ResultStore, merge_shards
-from llm_check.quick import noise_rows, stored_rows
-from llm_check.runs import Capability, RunContext, sigma_points
-from theory.errors import UserInputError
+from llm_check.quick import noise_rows, sequential_rows, stored_rows
+from llm_check.runs import Capability, RunContext, sigma_points, sigma_trials
+from theory.errors import InternalError, UserInputError
 
 Job = tuple  # (direction or None, α or σ, example ids or None = the capability's examples)
 
@@ -84,15 +99,69 @@ def sharded_landscape(ctx: RunContext, cap: Capability, alphas: Sequence[float],
 
 def sharded_sigma_basin(ctx: RunContext, cap: Capability, sigmas: Sequence[float], *, n: int, rank: int,
                         world_size: int, tau: float = 0.05, kind: str = "gaussian", confidence: float = 0.95,
-                        barrier: Callable[[], None] = lambda: None) -> SigmaBasin:
-    """σ-basin (grid search, "pairs" mode) with its (noise, σ, example) trials sharded over the ranks; the
-    same rows and the same SigmaBasin as llm_check.runs.sigma_basin_run(..., search="grid") in one process."""
-    check_sigma_grid(sigmas, tau)
-    pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
-    jobs = sigma_job_list(pool, sigmas, n=n, seed=ctx.seed, kind=kind, rng=ctx.rng)
-    path = _evaluate_shard(ctx, cap, jobs, rank=rank, world_size=world_size, barrier=barrier)
-    return sigma_basin(ctx.model, cap.score, sigmas, ctx.probe_for(cap, store=ResultStore(path)), tau=tau, n=n,
-                       mode="pairs", kind=kind, confidence=confidence, search="grid")
+                        barrier: Callable[[], None] = lambda: None, search: str = "sequential",
+                        gather: Gather | None = None, **sequential: Any) -> SigmaBasin:
+    """σ-basin with its trials sharded over the ranks (module doc); the same rows and the same SigmaBasin as
+    llm_check.runs.sigma_basin_run(..., search=search) in one process. `sequential`: b, target_ratio,
+    start, look_every of the sequential engine; `gather(obj)` returns every rank's obj in rank order."""
+    grid = check_sigma_grid(sigmas, tau)
+    if ctx.store is None:
+        raise UserInputError("a sharded sweep needs an output directory (its result store)")
+    if search == "grid":
+        pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
+        jobs = sigma_job_list(pool, grid, n=n, seed=ctx.seed, kind=kind, rng=ctx.rng)
+        path = _evaluate_shard(ctx, cap, jobs, rank=rank, world_size=world_size, barrier=barrier)
+        return sigma_basin(ctx.model, cap.score, grid, ctx.probe_for(cap, store=ResultStore(path)), tau=tau, n=n,
+                           mode="pairs", kind=kind, confidence=confidence, search="grid")
+    if search != "sequential":
+        raise UserInputError(f"a sharded sigma-basin searches 'sequential' or 'grid', got {search!r}")
+    gather = gather or (lambda obj: [obj])
+    path = ctx.store.path
+    probe = ctx.probe_for(cap, store=ResultStore(path, rank=rank))
+    b = sequential.pop("b", "auto")
+    if b == "auto":  # timed once, on rank 0 (its row lands in rank 0's shard), and used by every rank
+        level = 1.0 - (1.0 - confidence) / len(grid)
+        mine = None
+        if rank == 0:
+            ev = ProbeEvaluator(ctx.model, cap.score, probe)
+            ids = ev.example_ids if ev.example_ids is not None else list(range(cap.score.n_examples))
+            per_example = dict(zip(ids, (float(x) for x in ev.baseline().outcomes)))
+            mine = remembered_choice(ev, per_example, grid, tau=tau, level=level, kind=kind)
+        b = gather(mine)[0]
+    basin = sigma_basins([(ctx.model, probe)], cap.score, grid, tau=tau, n=n, mode="pairs", kind=kind,
+                         confidence=confidence, b=b, run_block=sharded_rounds(rank, world_size, gather),
+                         **sequential)[0]
+    barrier()
+    if rank == 0:
+        merge_shards(path)
+    barrier()
+    return basin
+
+
+Gather = Callable[[Any], list]
+
+
+def sharded_rounds(rank: int, world_size: int, gather: Gather) -> BlockRunner:
+    """The sequential engine's round runner for one rank: trial k of a round on rank k mod W (its noise drawn
+    once there, re-bound to every model), every rank's drops gathered and put back in trial order."""
+    def run(states, block, tasks, shareable):
+        mine = [k for k in range(len(block)) if k % world_size == rank]
+        values = run_trials(states, [block[k] for k in mine], [tasks[k] for k in mine], shareable)
+        out: list = [None] * len(block)
+        for part in gather(list(zip(mine, values))):
+            for k, v in part:
+                out[k] = v
+        if any(v is None for v in out):
+            raise InternalError("a trial of the round was evaluated on no rank")
+        return out
+    return run
+
+
+def all_gather(obj: Any) -> list:
+    """Every rank's `obj`, in rank order (torch.distributed.all_gather_object)."""
+    out: list = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
 
 
 def _summary(ctx: RunContext, cap: Capability, land: Landscape1D) -> dict:
@@ -104,18 +173,22 @@ def _summary(ctx: RunContext, cap: Capability, land: Landscape1D) -> dict:
 
 
 def _sigma_summary(ctx: RunContext, cap: Capability, basin: SigmaBasin) -> dict:
+    sequential = basin.sigma_basin.extra.get("search") == "sequential"
     return {"sigma_basin": basin.sigma_basin.to_dict(), "baseline": basin.baseline, "threshold": basin.threshold,
-            "points": sigma_points(basin),
-            "n_evals": noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points], mode=basin.mode,
-                                  kind=basin.kind)}
+            "points": sigma_points(basin), "sigma_basin_trials": sigma_trials(basin),
+            "n_evals": sequential_rows(ctx, cap, basin) if sequential else
+            noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points], mode=basin.mode, kind=basin.kind)}
 
 
 def _run_stage(ctx: RunContext, cap: Capability, opts: dict, *, rank: int, world_size: int,
                barrier: Callable[[], None]) -> dict:
     if opts["stage"] == "sigma-basin":
-        return _sigma_summary(ctx, cap, sharded_sigma_basin(ctx, cap, opts["sigmas"], n=opts["n"], tau=opts["tau"],
-                                                  kind=opts["kind"], rank=rank, world_size=world_size,
-                                                  barrier=barrier))
+        gather = all_gather if world_size > 1 else None
+        extra = {k: opts[k] for k in ("b", "target_ratio", "start") if opts.get(k) is not None}
+        return _sigma_summary(ctx, cap, sharded_sigma_basin(
+            ctx, cap, opts["sigmas"], n=opts["n"], tau=opts["tau"], kind=opts["kind"], rank=rank,
+            world_size=world_size, barrier=barrier, search=opts.get("search", "sequential"), gather=gather,
+            **(extra if opts.get("search", "sequential") == "sequential" else {})))
     return _summary(ctx, cap, sharded_landscape(ctx, cap, opts["alphas"], k=opts["k"], rank=rank, world_size=world_size,
                                       barrier=barrier))
 
@@ -127,7 +200,8 @@ def stage_options(args: argparse.Namespace) -> dict:
     if args.stage == "sigma-basin":
         if not args.sigmas:
             raise UserInputError("llm-check distributed --stage sigma-basin needs --sigmas")
-        return {"stage": "sigma-basin", "sigmas": list(args.sigmas), "n": args.n, "tau": args.tau, "kind": args.kind}
+        return {"stage": "sigma-basin", "sigmas": list(args.sigmas), "n": args.n, "tau": args.tau, "kind": args.kind,
+                "search": args.search, "b": args.examples_per_trial, "target_ratio": args.target_ratio}
     return {"stage": "curves", "alphas": symmetric_grid(args.alpha_max, args.points), "k": args.k}
 
 
@@ -174,7 +248,8 @@ def _local_worker(rank: int, world_size: int, init_file: str, model_dir: str, ta
 
 def launch_local(world_size: int, model_dir: str | Path, task: str, out_dir: str | Path,
                  alphas: Sequence[float] = (), *, k: int = 8, seed: int = 0, sigmas: Sequence[float] = (),
-                 n: int = 200, tau: float = 0.05, kind: str = "gaussian") -> Path:
+                 n: int = 200, tau: float = 0.05, kind: str = "gaussian", search: str = "sequential",
+                 b: int | str = "auto", target_ratio: float | None = None) -> Path:
     """Run a sharded 1-D landscape (or, with `sigmas`, a σ-basin) in `world_size` spawned CPU processes
     (gloo); returns DIR/rows.jsonl."""
     import tempfile
@@ -182,7 +257,8 @@ def launch_local(world_size: int, model_dir: str | Path, task: str, out_dir: str
     import torch.multiprocessing as mp
 
     if sigmas:
-        opts = {"stage": "sigma-basin", "sigmas": [float(s) for s in sigmas], "n": n, "tau": tau, "kind": kind}
+        opts = {"stage": "sigma-basin", "sigmas": [float(s) for s in sigmas], "n": n, "tau": tau, "kind": kind,
+                "search": search, "b": b, "target_ratio": target_ratio}
     else:
         opts = {"stage": "curves", "alphas": [float(a) for a in alphas], "k": k}
     with tempfile.TemporaryDirectory() as tmp:

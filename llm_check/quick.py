@@ -1,26 +1,32 @@
 """`llm-check run --quick`: the quick check on one model, written to DIR/summary.json.
 
-Stages (per capability, all examples of its task unless --limit): basin edges along K ≥ 6 raw Gaussian
-directions (τ = 0.05 drop, both signs, median with an order-statistic interval); the σ-basin on the grid
-median-edge × 2^j (j = −3 … 3) from n = 200 (noise, example) pairs per σ (each trial a Bernoulli(p_A),
-Clopper–Pearson, Bonferroni over the whole grid), measured at the σ a binary search over the grid needs
-(sigma_search="bisect": 3 of 7 σ, plus a step up when the first σ past the boundary is not yet certified
-outside; "grid" measures all 7 — landscape.sigma_basin); the worst-case edge along the tethered-ascent direction
-(pydoc_data text, rescaled to √d) and worst ÷ median most-case edge; a certificate at σ = the σ-basin
-estimate (n = 200 pairs, 99 %, q = chance; p_lower = S(θ₀) − the paired drop's one-sided betting bound,
-drawn with fresh noise seeds, since the σ was chosen from the σ-basin's draws). Then the
-5× check (llm_check.enlarge) on the first capability. Every evaluation is a row of DIR/rows.jsonl, so a
-rerun resumes; summary.json is rewritten after every stage. A stage's `n_evals` is the number of its rows in
-DIR/rows.jsonl (the clean baseline included), so a resumed run reports what an uninterrupted one does. The dry run times each unit of work through the
-run's own code path (a perturbed full evaluation, a few (noise, example) pairs per noise kind, 1- and 2-step
-GO and ascent loops; `measure_unit_costs`) and `estimate_cost` multiplies them by the counts above.
+Stages (per capability, all examples of its task unless --limit):
+- edges: basin edges along K ≥ 6 raw Gaussian directions (τ = 0.05 drop, both signs, median with an
+  order-statistic interval); each direction is held for all its α and each evaluation stops scoring as soon
+  as its exit decision is certain (landscape.edges, stop_early: the same edges as whole-set scoring).
+- sigma_basin: the paired sequential engine (landscape.sigma_basin) on the grid median-edge × 2^j
+  (j = −3 … 3), two-sided betting confidence sequences at the Bonferroni level over the 7 σ, each σ's
+  budget n = 300 trials of b examples (b by the cost rule from a pilot), the bracket window started at the
+  median edge and stopped at the declared resolution hi/lo ≤ 4; "grid"/"bisect" keep the fixed-n
+  raw-outcome path.
+- worst_case: the edge along the tethered-ascent direction (pydoc_data text, rescaled to √d) and
+  worst ÷ median most-case edge.
+- certificate at σ = the σ-basin estimate: 64 fresh-noise draws of the σ-basin's b examples (a σ chosen
+  from data is never certified on the draws that chose it), 99 %, q = chance, p_lower = S(θ₀) − the
+  paired drop's one-sided betting bound.
+- go (opt-in, `--stages ...,go`): the 5× check (llm_check.enlarge) on the first capability. Without it the
+  summary says "not-measured: under-trained" with the step counts (a CPU cannot train GO arms to the
+  authors' scale).
+Every evaluation is a row of DIR/rows.jsonl, so a rerun resumes; summary.json is rewritten after every
+stage. A stage's `n_evals` is the number of its rows in DIR/rows.jsonl (the clean baseline included), so a
+resumed run reports what an uninterrupted one does. The dry run's cost model is llm_check.quick_cost.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -29,20 +35,20 @@ from pathlib import Path
 from typing import Any
 
 from landscape.directions import DirectionSpec
-from landscape.evaluate import ProbeEvaluator
-from landscape.sigma_basin import bisect_points
-from landscape.smoothing import draw_noise, noise_trials
+from landscape.sigma_basin import LOOK_EVERY, SigmaTask, joint_sigma_basins, pilot_trials, trial_plan
+from landscape.smoothing import noise_trials
 from landscape.store import canonical_json, row_key, to_json_value
-from llm_check.enlarge import enlargement_check, go_finetune
+from llm_check.enlarge import enlargement_check
 from llm_check.runs import (
     Capability,
     RunContext,
     basin_edge,
-    certificate,
     certificate_seed,
+    certificates,
     sigma_basin_run,
     sigma_grid,
     sigma_points,
+    sigma_trials,
     worst_case,
     worst_case_direction,
 )
@@ -50,15 +56,25 @@ from theory.errors import UserInputError
 
 SUMMARY_FILE = "summary.json"
 STAGES = ("edges", "sigma_basin", "worst_case", "certificate", "go")
+QUICK_STAGES = ("edges", "sigma_basin", "worst_case", "certificate")  # GO arms are opt-in (--stages ...,go)
+SEARCHES = ("sequential", "grid", "bisect")
+AUTHORS_GO_STEPS, AUTHORS_GO_BATCH = 5600, 64  # the paper's GO fine-tuning scale (PAPER.md)
 
 
 @dataclass(frozen=True)
 class QuickConfig:
-    """Statistics of the quick check (never shrunk to meet a time; see module doc)."""
+    """Statistics of the quick check (never shrunk to meet a time; see module doc). n_noise: each σ's trial
+    budget (sequential search) or the draws per σ (grid, bisect); n_certificate: the certificate's draws;
+    examples_per_trial: b of the sequential σ-basin ("auto": the cost rule); target_ratio: the σ-basin's
+    declared resolution hi/lo (the sequential search stops there); edge_stop_early: exact early-stopped
+    edge evaluations with each direction held (landscape.edges)."""
 
     k: int = 6
     tau: float = 0.05
-    n_noise: int = 200
+    n_noise: int = 300
+    n_certificate: int = 64
+    examples_per_trial: int | str = "auto"
+    target_ratio: float = 4.0
     edge_confidence: float = 0.95
     certificate_confidence: float = 0.99
     alpha_start: float = 1e-3
@@ -66,7 +82,8 @@ class QuickConfig:
     n_checks: int = 2
     grid_low: int = 3
     grid_high: int = 3
-    sigma_search: str = "bisect"
+    sigma_search: str = "sequential"
+    edge_stop_early: bool = True
     worst_steps: int = 10
     worst_lr: float = 1e-3
     worst_tether: float = 1.0
@@ -75,24 +92,32 @@ class QuickConfig:
     go_block_size: int = 64
     go_lr: float = 2e-4
     multipliers: tuple[float, ...] = (2.0, 5.0)
-    stages: tuple[str, ...] = field(default=STAGES)
+    stages: tuple[str, ...] = field(default=QUICK_STAGES)
 
     def __post_init__(self) -> None:
-        if self.k < 1 or self.n_noise < 1 or self.go_steps < 1 or self.worst_steps < 1:
-            raise UserInputError("k, n_noise, go_steps and worst_steps must be >= 1")
+        if min(self.k, self.n_noise, self.n_certificate, self.go_steps, self.worst_steps) < 1:
+            raise UserInputError("k, n_noise, n_certificate, go_steps and worst_steps must be >= 1")
         if not 0 <= self.tau <= 1:
             raise UserInputError(f"tau must lie in [0, 1], got {self.tau}")
         if not self.alpha_start > 0:
             raise UserInputError(f"alpha_start must be > 0, got {self.alpha_start}")
-        if self.sigma_search not in ("grid", "bisect"):
-            raise UserInputError(f"sigma_search must be grid or bisect, got {self.sigma_search!r}")
+        if not self.target_ratio > 1:
+            raise UserInputError(f"target_ratio must be > 1, got {self.target_ratio}")
+        if self.examples_per_trial != "auto" and not (isinstance(self.examples_per_trial, int)
+                                                      and self.examples_per_trial >= 1):
+            raise UserInputError(f"examples per trial must be auto or >= 1, got {self.examples_per_trial!r}")
+        if self.sigma_search not in SEARCHES:
+            raise UserInputError(f"sigma_search must be one of {','.join(SEARCHES)}, got {self.sigma_search!r}")
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown or not self.stages:
             raise UserInputError(f"stages must be a non-empty subset of {','.join(STAGES)}; got "
                                  f"{','.join(self.stages) or 'none'}")
 
-    def search(self) -> dict[str, float]:
-        return {"alpha_start": self.alpha_start, "rel_precision": self.rel_precision, "n_checks": self.n_checks}
+    def search(self) -> dict[str, Any]:
+        """The edge searches' options (most-case and worst-case)."""
+        return {"alpha_start": self.alpha_start, "rel_precision": self.rel_precision, "n_checks": self.n_checks,
+                "stop_early": self.edge_stop_early, "hold": self.edge_stop_early}
+
 
 
 def _write_summary(out_dir: Path | None, summary: dict) -> None:
@@ -154,23 +179,57 @@ def _baseline_point(cap: Capability) -> tuple[None, float, Any]:
 
 
 def edge_rows(ctx: RunContext, cap: Capability, edges) -> int:
-    """Rows of an edge search (every α of both half-lines of every direction) plus the clean baseline."""
+    """Rows of an edge search (every α of both half-lines of every direction; with early stopping, the
+    chunks each evaluation scored) plus the clean baseline."""
     points = [_baseline_point(cap)]
     for d in edges.directions:
-        points += [(d.direction, a, cap.id_list) for a, _ in d.plus.evaluations]
-        points += [(d.direction, -a, cap.id_list) for a, _ in d.minus.evaluations]
+        for sign, search in ((1.0, d.plus), (-1.0, d.minus)):
+            for j, (a, _) in enumerate(search.evaluations):
+                if not search.examples_scored:
+                    points.append((d.direction, sign * a, cap.id_list))
+                    continue
+                left = search.examples_scored[j]
+                for chunk in edges.chunks:
+                    if left <= 0:
+                        break
+                    points.append((d.direction, sign * a, list(chunk)))
+                    left -= len(chunk)
+    return stored_rows(ctx, cap, points)
+
+
+def sequential_rows(ctx: RunContext, cap: Capability, basin) -> int:
+    """Rows of a sequential σ-basin: each σ's trials (noise j and its b examples, landscape.sigma_basin's
+    trial plan), the b pilot's draws (when b was chosen here), plus the clean baseline."""
+    pool = cap.id_list if cap.example_ids is not None else list(range(cap.score.n_examples))
+    wanted = {p.sigma: set(p.noise_seeds) for p in basin.points}
+    remaining = set().union(*wanted.values()) if wanted else set()
+    points = [_baseline_point(cap)]
+    plan = trial_plan(pool, ctx.seed, basin.examples_per_trial or 1, mode=basin.mode, kind=basin.kind, rng=ctx.rng)
+    rounds = -(-basin.sigma_basin.n * basin.sigma_basin.extra["grid_size"] // LOOK_EVERY)  # the engine's bound
+    for spec, ids in itertools.islice(plan, rounds * LOOK_EVERY):
+        if not remaining:
+            break
+        if spec.seed in remaining:
+            remaining.discard(spec.seed)
+            points += [(spec.to_key(), sigma, cap.id_list if ids is None else ids)
+                       for sigma, seeds in wanted.items() if spec.seed in seeds]
+    assert not remaining, "trial seeds outside the sequential trial plan"
+    choice = basin.sigma_basin.extra.get("b_choice") or {}
+    if "pilot_sigma" in choice:
+        for spec, (whole, one) in pilot_trials(pool, ctx.seed, whole=cap.id_list, kind=basin.kind, rng=ctx.rng):
+            points += [(spec.to_key(), choice["pilot_sigma"], whole), (spec.to_key(), choice["pilot_sigma"], one)]
     return stored_rows(ctx, cap, points)
 
 
 def noise_rows(ctx: RunContext, cap: Capability, draws: Sequence[tuple[float, Sequence[int]]], *, mode: str,
-               kind: str, seed: int | None = None) -> int:
+               kind: str, seed: int | None = None, b: int = 1) -> int:
     """Rows of noise draws: `draws` = (σ, noise seeds drawn at σ) per measured σ, plus the clean baseline;
-    `seed`: the base seed they were drawn with (default the run's)."""
+    `seed`: the base seed they were drawn with (default the run's); b: examples per draw ("pairs")."""
     pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
     points = [_baseline_point(cap)]
     for sigma, seeds in draws:
         trials = noise_trials(pool, len(seeds), ctx.seed if seed is None else seed, mode=mode, kind=kind,
-                              rng=ctx.rng)
+                              rng=ctx.rng, b=b)
         assert [spec.seed for spec, _ in trials] == list(seeds), "noise draws differ from the estimator's"
         points += [(spec.to_key(), sigma, cap.id_list if ids is None else ids) for spec, ids in trials]
     return stored_rows(ctx, cap, points)
@@ -183,7 +242,14 @@ def edge_block(ctx: RunContext, cap: Capability, edges, k: int) -> dict:
             "K": k, "tau": edges.tau, "unit": m.unit, "n_non_monotone": edges.n_non_monotone,
             "per_direction": [d.edge for d in edges.directions], "n_evals": edge_rows(ctx, cap, edges),
             "evaluations": [[[a, v] for a, v in (*d.plus.evaluations, *((-a, v) for a, v in d.minus.evaluations))]
-                            for d in edges.directions]}
+                            for d in edges.directions],
+            "examples_scored": [[*_scored(d.plus, cap), *_scored(d.minus, cap)] for d in edges.directions],
+            "stop_early": bool(edges.chunks)}
+
+
+def _scored(search, cap: Capability) -> list[int]:
+    """Examples each evaluation of a half-line scored (the whole set unless it stopped early)."""
+    return list(search.examples_scored) or [cap.n_examples] * len(search.evaluations)
 
 
 def certificate_block(ctx: RunContext, cap: Capability, cert) -> dict:
@@ -192,8 +258,46 @@ def certificate_block(ctx: RunContext, cap: Capability, cert) -> dict:
             "n_trials": cert.p_a.n, "sigma": cert.sigma, "q": cert.q, "radius": cert.radius,
             "radius_unit": "||dtheta||_2", "certified": cert.certified, "mode": cert.mode,
             "noise_seeds": list(cert.noise_seeds), "p_a_method": cert.p_a.method,
+            "examples_per_trial": cert.examples_per_trial,
             "n_evals": noise_rows(ctx, cap, [(cert.sigma, cert.noise_seeds)], mode=cert.mode, kind="gaussian",
-                                  seed=certificate_seed(ctx))}
+                                  seed=certificate_seed(ctx), b=max(1, cert.examples_per_trial))}
+
+
+def _sigma_basins(ctx: RunContext, capabilities: Sequence[Capability], results: dict[str, dict],
+                  config: QuickConfig) -> list:
+    """Every capability's σ-basin: with the sequential engine one joint search (each trial's noise drawn
+    once for all capabilities, each on its own grid, window and examples); else one fixed-n search each."""
+    if config.sigma_search != "sequential":
+        return [sigma_basin_run(ctx, cap, results[cap.name]["grid"], tau=config.tau, n=config.n_noise,
+                                confidence=config.edge_confidence, search=config.sigma_search) for cap in capabilities]
+    tasks = [SigmaTask(ctx.model, cap.score, ctx.probe_for(cap), results[cap.name]["grid"],
+                       results[cap.name]["start"], config.examples_per_trial) for cap in capabilities]
+    return joint_sigma_basins(tasks, tau=config.tau, n=config.n_noise, confidence=config.edge_confidence,
+                              target_ratio=config.target_ratio)
+
+
+def _certificates(ctx: RunContext, capabilities: Sequence[Capability], results: dict[str, dict],
+                  config: QuickConfig) -> list:
+    """Each capability's certificate at its σ-basin estimate (else its grid's lowest σ), on b examples per
+    draw (its σ-basin's b), with fresh noise seeds: one noise plan, each draw made once for every capability."""
+    items = []
+    for cap in capabilities:
+        sb = results[cap.name].get("sigma_basin")
+        found = sb is not None and 0 < sb.sigma_basin.estimate < math.inf
+        sigma = sb.sigma_basin.estimate if found else results[cap.name]["grid"][0]
+        b = sb.examples_per_trial if sb is not None and sb.examples_per_trial else 1
+        items.append((cap, sigma, b))
+    return certificates(ctx, items, n=config.n_certificate, confidence=config.certificate_confidence)
+
+
+def _sigma_block(ctx: RunContext, cap: Capability, basin, config: QuickConfig) -> dict:
+    """The summary keys of one capability's σ-basin; n_evals: its rows in DIR/rows.jsonl."""
+    return {"sigma_basin": basin.sigma_basin.to_dict(), "sigma_basin_points": sigma_points(basin),
+            "sigma_basin_trials": sigma_trials(basin), "sigma_basin_non_monotone": basin.non_monotone,
+            "sigma_basin_inside_resolvable": basin.inside_resolvable,
+            "sigma_basin_n_evals": (sequential_rows(ctx, cap, basin) if config.sigma_search == "sequential" else
+                                    noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points],
+                                               mode=basin.mode, kind=basin.kind))}
 
 
 def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig = QuickConfig()) -> dict:
@@ -204,14 +308,15 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
         "model": ctx.model_id, "weight_hash": ctx.weight_hash, "n_params": ctx.n_params, "seed": ctx.seed,
         "config": asdict(config), "capabilities": {},
         "notes": ["alpha and sigma are per coordinate (raw Gaussian over all d parameters); radii in ||dtheta||_2",
-                  "sigma-basin: n (noise, example) pairs per sigma ('pairs' mode: each trial Bernoulli(p_A))"]}
+                  ("sigma-basin: paired sequential trials (one noise draw, b examples; drop S(theta0) - p_A), "
+                   "betting confidence sequences, Bonferroni over the grid" if config.sigma_search == "sequential"
+                   else "sigma-basin: n (noise, example) pairs per sigma ('pairs' mode: each trial Bernoulli(p_A))")]}
     stage = _Stages(ctx.out_dir, summary)
-    results: dict[str, dict] = {}
-    worst_dir: list[DirectionSpec] = []
+    results: dict[str, dict] = {cap.name: {} for cap in capabilities}
+    blocks = {cap.name: summary["capabilities"].setdefault(cap.name, {
+        "task": cap.score.name, "n_examples": cap.n_examples, "chance": cap.score.chance}) for cap in capabilities}
     for cap in capabilities:
-        block = summary["capabilities"].setdefault(cap.name, {
-            "task": cap.score.name, "n_examples": cap.n_examples, "chance": cap.score.chance})
-        res = results.setdefault(cap.name, {})
+        block, res = blocks[cap.name], results[cap.name]
         if "edges" in config.stages:
             edges = stage(f"{cap.name}/edges", lambda cap=cap: basin_edge(
                 ctx, cap, k=config.k, tau=config.tau, confidence=config.edge_confidence, **config.search()))
@@ -219,49 +324,51 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
             block["clean_score"] = edges.baseline
             block["basin_edge"] = edge_block(ctx, cap, edges, config.k)
             _write_summary(ctx.out_dir, summary)
-        median_edge = res["edges"].median.estimate if "edges" in res else config.alpha_start
-        center = median_edge if 0 < median_edge < math.inf else config.alpha_start
-        grid = sigma_grid(center, config.grid_low, config.grid_high)
-        res["grid"] = grid
-        if "sigma_basin" in config.stages:
-            basin = stage(f"{cap.name}/sigma_basin", lambda cap=cap, grid=grid: sigma_basin_run(
-                ctx, cap, grid, tau=config.tau, n=config.n_noise, confidence=config.edge_confidence,
-                search=config.sigma_search))
-            res["sigma_basin"] = basin
-            block["sigma_basin"] = basin.sigma_basin.to_dict()
-            block["sigma_basin_points"] = sigma_points(basin)
-            block["sigma_basin_non_monotone"] = basin.non_monotone
-            block["sigma_basin_inside_resolvable"] = basin.inside_resolvable
-            block["sigma_basin_n_evals"] = noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points],
-                                                      mode=basin.mode, kind=basin.kind)
+        median_edge = res["edges"].median.estimate if "edges" in res else math.nan
+        found = 0 < median_edge < math.inf
+        res["grid"] = sigma_grid(median_edge if found else config.alpha_start, config.grid_low, config.grid_high)
+        res["start"] = median_edge if found else None
+    if "sigma_basin" in config.stages:
+        basins = stage("sigma_basin", lambda: _sigma_basins(ctx, capabilities, results, config))
+        for cap, basin in zip(capabilities, basins):
+            results[cap.name]["sigma_basin"] = basin
+            blocks[cap.name].update(_sigma_block(ctx, cap, basin, config))
             if not basin.inside_resolvable:
                 summary["notes"].append(
-                    f"{cap.name}: n = {config.n_noise} draws cannot certify any sigma inside at tau = {config.tau} "
-                    f"(the Clopper-Pearson half-width at the clean score exceeds tau), so the sigma-basin's lower "
-                    "end is 0 and the GO factor intervals are unbounded by construction; --n 1000 resolves it")
-            _write_summary(ctx.out_dir, summary)
-        if "worst_case" in config.stages:
-            if not worst_dir:
-                worst_dir.append(stage("worst_case/direction", lambda: worst_case_direction(
-                    ctx, steps=config.worst_steps, lr=config.worst_lr, tether=config.worst_tether)[0]))
-            most = res["edges"].median.estimate if "edges" in res else None
-            run = stage(f"{cap.name}/worst_case", lambda cap=cap, most=most: worst_case(
-                ctx, cap, most_case_edge=most, tau=config.tau,
-                confidence=config.edge_confidence, steps=config.worst_steps, lr=config.worst_lr,
-                tether=config.worst_tether, **config.search()))
-            block["worst_edge"] = run.worst_edge
-            block["worst_to_most_ratio"] = run.worst_to_most_ratio
-            block["worst_evaluations"] = edge_block(ctx, cap, run.edges, 1)["evaluations"][0]
-            block["worst_n_evals"] = edge_rows(ctx, cap, run.edges)
-            _write_summary(ctx.out_dir, summary)
-        if "certificate" in config.stages:
-            sb = res.get("sigma_basin")
-            sigma = sb.sigma_basin.estimate if sb is not None and 0 < sb.sigma_basin.estimate < math.inf else grid[0]
-            cert = stage(f"{cap.name}/certificate", lambda cap=cap, sigma=sigma: certificate(
-                ctx, cap, sigma, n=config.n_noise, confidence=config.certificate_confidence, fresh_noise=True))
-            block["certificate"] = certificate_block(ctx, cap, cert)
-            _write_summary(ctx.out_dir, summary)
-    if "go" in config.stages:
+                    f"{cap.name}: {config.n_noise} trials per sigma cannot certify any sigma inside at tau = "
+                    f"{config.tau} (even a zero drop keeps the interval's upper end above tau), so the "
+                    "sigma-basin's lower end is 0 by construction; raise --n")
+        _write_summary(ctx.out_dir, summary)
+    worst_dir: list[DirectionSpec] = []
+    for cap in capabilities if "worst_case" in config.stages else ():
+        block, res = blocks[cap.name], results[cap.name]
+        if not worst_dir:
+            worst_dir.append(stage("worst_case/direction", lambda: worst_case_direction(
+                ctx, steps=config.worst_steps, lr=config.worst_lr, tether=config.worst_tether)[0]))
+        most = res["edges"].median.estimate if "edges" in res else None
+        run = stage(f"{cap.name}/worst_case", lambda cap=cap, most=most: worst_case(
+            ctx, cap, most_case_edge=most, tau=config.tau,
+            confidence=config.edge_confidence, steps=config.worst_steps, lr=config.worst_lr,
+            tether=config.worst_tether, **config.search()))
+        block["worst_edge"] = run.worst_edge
+        block["worst_to_most_ratio"] = run.worst_to_most_ratio
+        block["worst_evaluations"] = edge_block(ctx, cap, run.edges, 1)["evaluations"][0]
+        block["worst_n_evals"] = edge_rows(ctx, cap, run.edges)
+        _write_summary(ctx.out_dir, summary)
+    if "certificate" in config.stages:
+        certs = stage("certificate", lambda: _certificates(ctx, capabilities, results, config))
+        for cap, cert in zip(capabilities, certs):
+            blocks[cap.name]["certificate"] = certificate_block(ctx, cap, cert)
+        _write_summary(ctx.out_dir, summary)
+    if "go" not in config.stages:
+        summary["go_enlargement"] = {
+            "verdict": "not-measured: under-trained",
+            "reason": (f"GO arms are not part of the quick check: on CPU they get {config.go_steps} steps at batch "
+                       f"{config.go_batch_size}, against the authors' ~{AUTHORS_GO_STEPS} steps at batch "
+                       f"{AUTHORS_GO_BATCH}; run them with --stages ...,go or on a GPU"),
+            "steps": config.go_steps, "batch_size": config.go_batch_size,
+            "authors_steps": AUTHORS_GO_STEPS, "authors_batch_size": AUTHORS_GO_BATCH}
+    else:
         first = capabilities[0]
         res = results[first.name]
         sb = res.get("sigma_basin")
@@ -272,170 +379,9 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
             enl = stage("go_enlargement", lambda: enlargement_check(
                 ctx, first, sb.sigma_basin, res["grid"], multipliers=config.multipliers, steps=config.go_steps,
                 batch_size=config.go_batch_size, block_size=config.go_block_size, lr=config.go_lr,
-                tau=config.tau, n=config.n_noise, confidence=config.edge_confidence, search=config.sigma_search))
+                tau=config.tau, n=config.n_noise, confidence=config.edge_confidence,
+                search="bisect" if config.sigma_search == "sequential" else config.sigma_search))
             summary["go_enlargement"] = enl.summary()
     summary["total_s"] = sum(summary["timings_s"].values())
     _write_summary(ctx.out_dir, summary)
     return summary
-
-
-TIMED_TRIALS = 4  # (noise, example) pairs timed per capability and noise kind; their mean is the unit
-
-
-@dataclass(frozen=True)
-class UnitCosts:
-    """Seconds of one unit of work, each timed through the code path the run takes (ProbeEvaluator with
-    fresh seeds, nothing stored): `full_eval` a clean evaluation of the capability's examples;
-    `probe_full` a perturbed one (bind a new direction, write, evaluate, restore); `trial[cap][kind]` one
-    (noise, example) pair of a σ-basin (mean over TIMED_TRIALS draws: their examples differ in length);
-    `go_step` one GO training step and `go_fixed` an arm's remaining set-up (model copy, corpus, hash);
-    `ascent_step` / `ascent_fixed` the same for the worst-case tethered ascent."""
-
-    full_eval: dict[str, float]
-    probe_full: dict[str, float]
-    trial: dict[str, dict[str, float]]
-    go_step: float = 0.0
-    go_fixed: float = 0.0
-    ascent_step: float = 0.0
-    ascent_fixed: float = 0.0
-
-
-def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig) -> UnitCosts:
-    """Time each unit (the dry run's only model work; nothing is written and the model is left as it was)."""
-
-    def clock(fn: Callable[[], Any]) -> float:
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
-
-    full, probe_full, trial = {}, {}, {}
-    kinds = {cap.name: ("gaussian",) for cap in capabilities}
-    if "go" in config.stages and capabilities:
-        kinds[capabilities[0].name] = ("gaussian", "multiplicative")
-    for cap in capabilities:
-        ev = ProbeEvaluator(ctx.model, cap.score, ctx.probe_for(cap, store=None))
-        full[cap.name] = clock(ev.baseline)
-        probe_full[cap.name] = clock(lambda ev=ev: ev.at(DirectionSpec("gaussian", seed=ctx.seed, rng=ctx.rng),
-                                                         config.alpha_start))
-        trial[cap.name] = {kind: clock(lambda ev=ev, kind=kind: draw_noise(
-            ev, config.alpha_start, TIMED_TRIALS, mode="pairs", kind=kind)) / TIMED_TRIALS
-            for kind in kinds[cap.name]}
-    scratch = RunContext(ctx.model, ctx.tokenizer, ctx.model_id, ctx.weight_hash, seed=ctx.seed, rng=ctx.rng)
-
-    def per_step(run: Callable[[int], Any]) -> tuple[float, float]:
-        """(per-step, fixed) seconds of a loop, from runs of 1 and 2 steps."""
-        one, two = clock(lambda: run(1)), clock(lambda: run(2))
-        step = max(two - one, 0.0)
-        return step, max(one - step, 0.0)
-
-    go_step = go_fixed = ascent_step = ascent_fixed = 0.0
-    if "go" in config.stages:  # on a copy of the model, no checkpoint (scratch has no output directory)
-        go_step, go_fixed = per_step(lambda steps: go_finetune(
-            scratch, config.alpha_start, steps=steps, batch_size=config.go_batch_size,
-            block_size=config.go_block_size, lr=config.go_lr))
-    if "worst_case" in config.stages:  # θ₀ is restored bitwise after the ascent; nothing is saved
-        ascent_step, ascent_fixed = per_step(lambda steps: worst_case_direction(
-            scratch, steps=steps, lr=config.worst_lr, tether=config.worst_tether))
-    return UnitCosts(full, probe_full, trial, go_step, go_fixed, ascent_step, ascent_fixed)
-
-
-def edge_evals_per_direction(config: QuickConfig, growth: float = 4.0) -> int:
-    """Expected evaluations of one direction's two half-lines: start + one bracket step + bisections to
-    rel_precision + the non-monotonicity checks."""
-    bisect = math.ceil(math.log2(math.log(growth) / math.log1p(config.rel_precision)))
-    return 2 * (2 + bisect + config.n_checks)
-
-
-def sigma_points_expected(config: QuickConfig) -> float:
-    """σ measured per σ-basin: all m grid points, or the binary search's ⌈log2(m+1)⌉ plus, half the time, one
-    step up when the first σ below the threshold is not yet certified outside (n = 200 pairs resolve a drop
-    of ≈ 0.1 below the threshold, so either case is common)."""
-    m = config.grid_low + config.grid_high + 1
-    if config.sigma_search == "grid":
-        return float(m)
-    return min(float(m), bisect_points(m) + 0.5)
-
-
-def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config: QuickConfig) -> dict[str, float]:
-    """Seconds per stage predicted from unit costs (module doc)."""
-    m = sigma_points_expected(config)
-    per_edge = edge_evals_per_direction(config)
-    out: dict[str, float] = {}
-    for cap in capabilities:
-        full, probe = costs.full_eval[cap.name], costs.probe_full[cap.name]
-        trial = costs.trial[cap.name]["gaussian"]
-        if "edges" in config.stages:
-            out[f"{cap.name}/edges"] = config.k * per_edge * probe + full
-        if "sigma_basin" in config.stages:
-            out[f"{cap.name}/sigma_basin"] = m * config.n_noise * trial
-        if "worst_case" in config.stages:
-            out[f"{cap.name}/worst_case"] = per_edge * probe
-        if "certificate" in config.stages:
-            out[f"{cap.name}/certificate"] = config.n_noise * trial  # fresh noise: never the σ-basin's rows
-    if "worst_case" in config.stages:
-        out["worst_case/direction"] = costs.ascent_fixed + config.worst_steps * costs.ascent_step
-    if "go" in config.stages and capabilities:
-        first = capabilities[0].name
-        trial = costs.trial[first]
-        arms = len(config.multipliers) + 1
-        train = arms * (costs.go_fixed + config.go_steps * costs.go_step)
-        # before: the invariant σ-basin (its raw one re-reads the rows); per arm: clean score, raw, invariant
-        basins = (trial["multiplicative"] + arms * (trial["gaussian"] + trial["multiplicative"])) * m * config.n_noise
-        out["go_enlargement"] = train + basins + arms * costs.full_eval[first]
-    return out
-
-
-def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig, file=None) -> dict[str, float]:
-    """Print the per-stage cost estimate and its total; nothing is evaluated beyond one unit of each."""
-    stream = file or sys.stdout
-    before, start = _cpu_seconds(), time.perf_counter()
-    costs = measure_unit_costs(ctx, capabilities, config)
-    busy = busy_machine_warning(other_cpu_share(before, _cpu_seconds(), time.perf_counter() - start))
-    est = estimate_cost(costs, capabilities, config)
-    print(f"unit costs (s): full eval {_rounded(costs.full_eval)}, perturbed full eval {_rounded(costs.probe_full)}, "
-          f"(noise, example) pair {_rounded(costs.trial)}, GO step {costs.go_step:.3g} + {costs.go_fixed:.3g} per arm, "
-          f"ascent step {costs.ascent_step:.3g} + {costs.ascent_fixed:.3g}", file=stream)
-    for name, seconds in est.items():
-        print(f"{name:40s} {seconds:10.1f} s", file=stream)
-    total = sum(est.values())
-    print(f"{'total':40s} {total:10.1f} s ({total / 60:.1f} min)", file=stream)
-    if busy:
-        print(busy, file=stream)
-    return est
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    return round(value, 3)
-
-
-def _cpu_seconds() -> tuple[float, float] | None:
-    """(busy CPU seconds of the whole machine, CPU seconds of this process) so far; None without /proc/stat."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [float(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
-    own = os.times()
-    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK"), own.user + own.system
-
-
-def other_cpu_share(before: tuple[float, float] | None, after: tuple[float, float] | None, wall_s: float,
-                    cores: int | None = None) -> float | None:
-    """Share of the machine's CPU time that other processes used between two _cpu_seconds() readings."""
-    if before is None or after is None or wall_s <= 0:
-        return None
-    cores = (os.cpu_count() or 1) if cores is None else cores
-    other = (after[0] - before[0]) - (after[1] - before[1])
-    return min(max(other / (wall_s * cores), 0.0), 1.0)
-
-
-def busy_machine_warning(other_share: float | None, threshold: float = 0.25) -> str | None:
-    """A warning when other processes used more than `threshold` of the CPUs while the units were timed:
-    the estimate then holds only while the machine stays shared the same way."""
-    if other_share is None or other_share <= threshold:
-        return None
-    return (f"warning: other processes used {other_share:.0%} of the CPUs while the units were timed; the "
-            "estimate assumes the run shares the machine the same way")

@@ -146,6 +146,11 @@ def _capability_section(name: str, block: dict) -> list[str]:
         if extra.get("search") == "bisect":
             lines.append(f"  - measured {extra.get('visited')} of the {extra.get('grid_size')} grid σ (binary search, "
                          "then up to a certified-outside σ); unmeasured σ certify nothing")
+        if extra.get("search") == "sequential":
+            visits = "; ".join(f"σ = {_fmt(t.get('sigma'))}: {t.get('decision')} after {t.get('trials')}"
+                               for t in block.get("sigma_basin_trials") or [])
+            lines.append(f"  - paired sequential search, b = {extra.get('examples_per_trial')} examples per trial, "
+                         f"n = the trial budget per σ; trials per measured σ: {visits}")
         if block.get("sigma_basin_inside_resolvable") is False:
             lines.append("  - **no σ could be certified inside at this n and τ** (the interval's half-width at the "
                          "clean score exceeds τ): the lower end is 0 by construction, not a measured collapse")
@@ -244,6 +249,8 @@ def write_report(directory: str | Path) -> Path:
                   f"- clean score change {_fmt(go.get('clean_score_change'), 3)}; {go.get('steps')} steps at batch "
                   f"{go.get('batch_size')}, {go.get('tokens')} tokens seen"]
         lines += _go_table(go)
+    if go.get("reason"):
+        lines.append(f"- {go['reason']}")
     lines += [f"- verdict: **{go.get('verdict', 'not measured')}**", "", f"![GO](figures/{go_png.name})", "",
               "## Timings", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in summary.get("timings_s", {}).items()]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from landscape.certificates import Certificate, DisplacementCheck, certify, check_displacement
+from landscape.certificates import Certificate, DisplacementCheck, certify, certify_many, check_displacement
 from landscape.context import ProbeContext, Theta0Holder
 from landscape.directions import DirectionSpec
 from landscape.edges import BasinEdges, basin_edges
@@ -110,8 +110,19 @@ def _positive(name: str, value: float) -> None:
 
 
 def sigma_points(basin: SigmaBasin) -> list[dict]:
-    """The σ-basin's measured points as JSON-ready dicts (σ, p_A estimate, inside, outside)."""
-    return [{"sigma": p.sigma, "p_a": p.p_a.to_dict(), "inside": p.inside, "outside": p.outside}
+    """The σ-basin's measured points as JSON-ready dicts (σ, p_A estimate, inside, outside; sequential search:
+    the paired drop with its interval and the trials' noise seeds in trial order)."""
+    return [{"sigma": p.sigma, "p_a": p.p_a.to_dict(), "inside": p.inside, "outside": p.outside,
+             **({"drop": p.drop.to_dict(), "noise_seeds": list(p.noise_seeds)} if p.drop is not None else {})}
+            for p in basin.points]
+
+
+def sigma_trials(basin: SigmaBasin) -> list[dict]:
+    """Per measured σ: the trials it took, the examples per trial (b) and its decision (sequential search;
+    grid/bisect: n draws of b = 1 and the fixed-n verdict)."""
+    b = basin.examples_per_trial or (0 if basin.mode == "set" else 1)
+    return [{"sigma": p.sigma, "trials": p.trials or p.p_a.n, "b": b,
+             "decision": p.decision or ("inside" if p.inside else "outside" if p.outside else "undecided")}
             for p in basin.points]
 
 
@@ -146,14 +157,14 @@ def sigma_grid(center: float, low: int = 3, high: int = 2, ratio: float = 2.0) -
 
 def sigma_basin_run(ctx: RunContext, cap: Capability, sigmas: Sequence[float], *, tau: float = 0.05,
                     n: int = 200, mode: str = "pairs", kind: str = "gaussian",
-                    confidence: float = 0.95, search: str = "grid") -> SigmaBasin:
-    """σ-basin (Def. 4.1) from n draws per σ (landscape.sigma_basin). kind "gaussian": σ per coordinate;
-    "multiplicative": relative σ, θ ⊙ (1 + σz), the rescaling-invariant unit. search "bisect" measures
-    only the σ a binary search over the grid needs (same draws per σ, Bonferroni over the whole grid)."""
+                    confidence: float = 0.95, search: str = "grid", **sequential: Any) -> SigmaBasin:
+    """σ-basin (Def. 4.1) on the capability (landscape.sigma_basin). kind "gaussian": σ per coordinate;
+    "multiplicative": relative σ, θ ⊙ (1 + σz), the rescaling-invariant unit. search "sequential": n is each
+    σ's trial budget (`sequential`: b, target_ratio, start, look_every); "grid"/"bisect": n draws per σ."""
     for s in sigmas:
         _positive("sigma", s)
     return sigma_basin(ctx.model, cap.score, sigmas, ctx.probe_for(cap), tau=tau, n=n, mode=mode, kind=kind,
-                       confidence=confidence, search=search)
+                       confidence=confidence, search=search, **sequential)
 
 
 @dataclass(frozen=True)
@@ -261,15 +272,27 @@ def certificate_seed(ctx: RunContext) -> int:
 
 
 def certificate(ctx: RunContext, cap: Capability, sigma: float, *, n: int = 200, q: float | None = None,
-                confidence: float = 0.99, mode: str = "pairs", fresh_noise: bool = False) -> Certificate:
+                confidence: float = 0.99, mode: str = "pairs", fresh_noise: bool = False, b: int = 1) -> Certificate:
     """Parameter-space certificate at σ (Thm 4.3): one-sided lower bound on p_A from n draws (S(θ₀) − the
     paired drop's betting upper bound) and the certified radius σ(Φ⁻¹(p_lower) − Φ⁻¹(q)) in ‖Δθ‖₂ (q
-    default: chance). fresh_noise: draw with `certificate_seed` (for a σ chosen from data)."""
+    default: chance). fresh_noise: draw with `certificate_seed` (for a σ chosen from data). b: examples
+    per draw ("pairs")."""
     _positive("sigma", sigma)
     probe = ctx.probe_for(cap)
     if fresh_noise:
         probe = probe.replace(seed=certificate_seed(ctx))
-    return certify(ctx.model, cap.score, sigma, probe, n=n, q=q, confidence=confidence, mode=mode)
+    return certify(ctx.model, cap.score, sigma, probe, n=n, q=q, confidence=confidence, mode=mode, b=b)
+
+
+def certificates(ctx: RunContext, items: Sequence[tuple[Capability, float, int]], *, n: int = 200,
+                 q: float | None = None, confidence: float = 0.99) -> list[Certificate]:
+    """`certificate(..., fresh_noise=True)` for several (capability, σ, b) on one noise plan: each draw's noise
+    is made once for all of them (landscape.certificates.certify_many); each result is the one alone."""
+    for _, sigma, _ in items:
+        _positive("sigma", sigma)
+    seed = certificate_seed(ctx)
+    return certify_many([(ctx.model, cap.score, sigma, ctx.probe_for(cap).replace(seed=seed), b)
+                         for cap, sigma, b in items], n=n, q=q, confidence=confidence)
 
 
 def finetuned_certificate(ctx: RunContext, cap: Capability, finetuned: torch.nn.Module, sigma: float, *,

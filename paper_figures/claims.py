@@ -1,12 +1,14 @@
-"""The claims table of a run (claims.md + claims.json): toymodels.claims rows, llm_check rows, and rows
-derived from this package's figure data for the ids toymodels.claims does not report.
+"""The claims table of a run (claims.md + claims.json): Measurements from toymodels.claims, from llm_check
+results and from this package's figure data (for the claims toymodels.claims does not measure), all judged
+by the one registry (theory.claims.judge_all).
 
-A deriver whose data is missing (paper_figures.stored.MissingData, or an upstream module that is not
-installed) gives an honest not-measured row with the reason; any other error is a crash and propagates.
+A producer whose data is missing (paper_figures.stored.MissingData, or an upstream module that is not
+installed) leaves its claims not-measured with the reason; any other error is a crash and propagates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from paper_figures import claims_table
@@ -15,69 +17,80 @@ from paper_figures.cost import Work
 from paper_figures.figure import PLOTTED, FigureResult
 from paper_figures.registry import Figure
 from paper_figures.stored import MissingData
+from theory.claims import CLAIM_IDS, Measurement, get, judge_all
+from theory.claims.document import counts, measurement_from_dict, measurement_to_dict
 from theory.verdict import ClaimResult
 
 NAME = "claims"
 TITLE = "Claims table"
-PAPER_ONLY = ClaimResult.unmeasured(
-    "strict-basin-90pct-at-99", claims_table.CLAIMS["strict-basin-90pct-at-99"][0],
-    "CP 99 % lower bound of the flat fraction > 0.9 at sigma = 0.01, 50 safety prompts",
-    "needs Qwen2.5-7B-Instruct and the paper's safety prompts; run llm_check and pass --llm-results",
-    model="Qwen2.5-7B-Instruct (paper's headline)", source="paper")
+QWEN = "Qwen2.5-7B-Instruct (paper's headline)"
+PAPER_ONLY = Measurement("strict-basin-90pct-at-99", None, model=QWEN, source="paper", subject=QWEN,
+                         reason="needs Qwen2.5-7B-Instruct and the paper's safety prompts; run llm_check and pass "
+                                "--llm-results")
 
 
-def _is_measured(row: ClaimResult) -> bool:
-    return not row.verdict.startswith("not-measured")
-
-
-def toymodels_rows(run: FigureRun) -> tuple[list[ClaimResult], str | None]:
-    """Rows of toymodels.claims.measure_all_claims (cached), or ([], reason) when it is not available."""
+def toymodels_measurements(run: FigureRun) -> tuple[list[Measurement], str | None]:
+    """toymodels.claims.measure_all (cached), or ([], reason) when it is not available."""
     try:
-        from toymodels.claims import measure_all_claims
+        from toymodels.claims import measure_all
     except ModuleNotFoundError as exc:
         return [], f"toymodels.claims not available ({exc.name})"
     from paper_figures import enlargement
 
     def compute() -> list[dict]:
         sweep = enlargement.path(run) if enlargement.entries(run) else None
-        rows = measure_all_claims(run.out / "toymodels" / run.settings, run.quick, enlargement=sweep)
-        return [r.to_dict() for r in rows]
+        return [measurement_to_dict(m) for m in measure_all(run.out / "toymodels" / run.settings, run.quick,
+                                                            enlargement=sweep)]
 
-    return [claims_table.from_dict(d) for d in run.cached("toymodels_claims", compute)], None
+    return [measurement_from_dict(d) for d in run.cached("toymodels_measurements", compute)], None
 
 
-def rows(run: FigureRun, derivers: dict | None = None) -> list[ClaimResult]:
-    """Every claim id's rows for this run (derivers: claim id → function of the run, default
-    claims_from_figures.DERIVERS)."""
+def merge(primary: Sequence[Measurement], secondary: Sequence[Measurement]) -> list[Measurement]:
+    """Per claim id: `primary`'s measurements when one of them has an estimate; else `secondary`'s when one
+    of those has; else both (their not-measured reasons are joined by the judge)."""
+    out: list[Measurement] = []
+    for cid in dict.fromkeys([m.claim_id for m in primary] + [m.claim_id for m in secondary]):
+        p = [m for m in primary if m.claim_id == cid]
+        s = [m for m in secondary if m.claim_id == cid]
+        if any(m.estimate is not None for m in p):
+            out += p
+        elif any(m.estimate is not None for m in s):
+            out += s
+        else:
+            out += p + s
+    return out
+
+
+def rows(run: FigureRun, producers: Sequence | None = None) -> list[ClaimResult]:
+    """Every claim's rows for this run (producers: (function of the run, claim ids it measures) pairs,
+    default claims_from_figures.PRODUCES)."""
     from paper_figures import llm_results
 
-    if derivers is None:
-        from paper_figures.claims_from_figures import DERIVERS as derivers
-    toy_rows, toy_reason = toymodels_rows(run)
-    llm_rows = llm_results.claims(run.llm_results)
-    sources = toy_rows + llm_rows
-    measured = [r for r in sources if _is_measured(r)]
-    have = {r.id for r in measured}
+    if producers is None:
+        from paper_figures.claims_from_figures import PRODUCES as producers
+    toy, toy_reason = toymodels_measurements(run)
+    have = {m.claim_id for m in toy if m.estimate is not None}
     reasons: dict[str, str] = {}
-    done: set = set()
-    for cid, derive in derivers.items():
-        if cid in have or derive in done:
+    derived: list[Measurement] = []
+    for produce, ids in producers:
+        if all(cid in have for cid in ids):
             continue
-        done.add(derive)
         try:
-            out = derive(run)
-        except (MissingData, ModuleNotFoundError) as exc:  # no data for it in this run: an honest not-measured row
-            reasons[cid] = f"no data: {exc}"
-            continue
-        for row in out if isinstance(out, list) else [out]:
-            if row.id not in have:
-                (measured if _is_measured(row) else sources).append(row)
-    have = {r.id for r in measured}
-    unmeasured = [r for r in sources if not _is_measured(r) and r.id not in have]
-    if not any(r.id == PAPER_ONLY.id for r in llm_rows):
-        measured.append(PAPER_ONLY)
+            derived += produce(run)
+        except (MissingData, ModuleNotFoundError) as exc:  # no data for it in this run: not-measured, with why
+            reasons.update({cid: f"no data: {exc}" for cid in ids if cid not in have})
+    llm = llm_results.measurements(run.llm_results)
+    legacy = llm_results.claims(run.llm_results)
+    ms = merge(toy, derived) + llm
+    if not any(m.claim_id == PAPER_ONLY.claim_id and m.subject != "toy models" for m in llm) and \
+            not any(r.id == PAPER_ONLY.claim_id for r in legacy):
+        ms.append(PAPER_ONLY)
     default = toy_reason or "not reported by toymodels.claims and no figure data for it"
-    return claims_table.assemble(measured + unmeasured, reasons, default_reason=default)
+    table = judge_all(ms, reasons, default_reason=default)
+    table += [ClaimResult(**{**r.__dict__, "kind": get(r.id).kind if r.id in CLAIM_IDS else r.kind,
+                             "subject": r.subject or r.model or "llm_check"}) for r in legacy]
+    order = {cid: i for i, cid in enumerate(CLAIM_IDS)}
+    return sorted(table, key=lambda r: order.get(r.id, len(order)))
 
 
 def data(run: FigureRun) -> list[dict]:
@@ -93,7 +106,7 @@ def work(run: FigureRun) -> Work:
 
     works = [toy.edges_work(run, "align", cap, f"sft-{kind}", k=1)
              for kind, cap in (("benign", "basic"), ("adversarial", "safety"), ("adversarial", "basic"))]
-    if not run.has("toymodels_claims"):
+    if not run.has("toymodels_measurements"):
         c = QUICK if run.quick else FULL
         edge = c.k * toy.EDGE_EVALS_PER_DIRECTION
         tf_steps = round(c.tf_scale * (PRETRAIN.steps + ALIGN.steps + sum(f.steps for f in FINETUNE.values())))
@@ -102,19 +115,16 @@ def work(run: FigureRun) -> Work:
              "claims-tf": (cost.TRANSFORMER, tf_steps)},
             {"claims-mlp-edges": (cost.MLP, len(c.widths) * 3 * edge + MLP_TRAIN.steps // c.checkpoint_every * edge),
              "claims-mlp-draws": (cost.MLP_TRIAL, 6 * c.n_draws),
-             "claims-tf": (cost.TRANSFORMER, 8 * edge + c.strict_k * 2 + 2 * c.k * c.curve_points)}))
+             "claims-tf": (cost.TRANSFORMER, 9 * edge + c.strict_k * 2 + 2 * c.k * c.curve_points)}))
     return toy.merge(*works)
 
 
 def plot(data: list[dict], out: Path) -> FigureResult:
     table = [claims_table.from_dict(d) for d in data]
     files = claims_table.write(table, out)
-    counts: dict[str, int] = {}
-    for r in table:
-        key = r.verdict.split(" ")[0]
-        counts[key] = counts.get(key, 0) + 1
-    return FigureResult(NAME, TITLE, tuple(files), PLOTTED,
-                        f"{len(table)} rows: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    summary = "; ".join(f"{kind}: {c['total']} rows, " + ", ".join(f"{k} {v}" for k, v in c.items() if k != "total" and v)
+                        for kind, c in counts(table).items())
+    return FigureResult(NAME, TITLE, tuple(files), PLOTTED, f"{len(table)} rows: {summary}")
 
 
 FIGURE = Figure(NAME, TITLE, data, plot, work)

@@ -1,100 +1,127 @@
-"""Claim rows derived from this package's figure data (used for ids toymodels.claims does not report).
+"""Measurements from this package's figure data (used for claims toymodels.claims does not measure).
 
-Every row is an interval judged against a region (theory.verdict); the intervals and their confidence
-are stated per row. Ratios of edges use toymodels.claims.ratio: interval division [a.lo/b.hi, a.hi/b.lo]
-at confidence 1 − Σ(1 − coverage) (Bonferroni).
+Each producer returns theory.claims Measurements of the registry's quantity; the registry's judge decides.
+No criterion lives here. Ratios of edges use toymodels.claims.ratio: interval division
+[a.lo/b.hi, a.hi/b.lo] at level 1 − Σ(1 − coverage) (Bonferroni). PRODUCES names the claim ids each
+producer measures, so the pipeline runs only the producers whose claims are still unmeasured.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from paper_figures import measure, toy
-from paper_figures.claims_table import CLAIMS, judge
 from paper_figures.context import FigureRun
-from paper_figures.stored import MissingData, median_edge, single_edge, values
+from paper_figures.stored import MissingData, single_edge, values
+from theory.claims import Measurement
+from theory.claims.statistics import log_slope, sign_test_p_above
 from theory.estimate import Estimate
-from theory.stats import clopper_pearson, proportion_estimate
-from theory.verdict import ClaimResult, Region
+from theory.stats import clopper_pearson, median_interval
 from toymodels.claims import ratio
 
 TOY_TF = "toy transformer (aligned, d_model 64)"
 TOY_MLP = "toy MLP (width 64, teacher-student)"
 
 
-def strict_basin(ctx: FigureRun) -> ClaimResult:
-    from paper_figures.table01_inside_basin import inside_basin
-
-    data = ctx.cached("inside_basin", lambda: inside_basin(ctx))
-    land = data["landscapes"]["basic"]
-    alpha = 0.5 * data["edge"]["estimate"]
-    i = int(np.argmin(np.abs(np.asarray(land["alphas"]) - alpha)))
-    flat = Estimate.from_dict(land["strict_basin_fraction"][i])
-    return judge("strict-basin-90pct-at-99", flat, Region(lo=0.9), model=TOY_TF,
-                 source=f"fig05/table01: K'={flat.n} fresh directions at alpha = 1/2 median basic edge = {alpha:.3g}")
+def measured(cid: str, est: Estimate | None, model: str, source: str, **kw) -> Measurement:
+    return Measurement(cid, est, model, source, n=0 if est is None else est.n, **kw)
 
 
-def worst_narrower(ctx: FigureRun) -> ClaimResult:
+def _direction_edges(edges_data: dict) -> list[float]:
+    """min(edge+, edge−) per direction of stored BasinEdges (empty when only the median was stored)."""
+    return [min(float(d["plus"]["estimate"]), float(d["minus"]["estimate"])) for d in edges_data.get("directions", [])]
+
+
+def strict_basin(ctx: FigureRun) -> list[Measurement]:
+    return [measured("strict-basin-90pct-at-99", None, TOY_TF, "fig05/table01", reason=(
+        "table01 stores flat fractions at multiples of the first-exit edge; the criterion needs sigma* of the "
+        "ascending fixed-sequence test relative to the median collapse edge"))]
+
+
+def worst_narrower(ctx: FigureRun) -> list[Measurement]:
     from paper_figures.fig03_worst_case import worst_data
 
     worst = single_edge(worst_data(ctx)["basic"]["edges"])
     r = ratio(measure.basic_edge(ctx), worst, "edge(most-case median) / edge(worst-case)")
-    return judge("worst-much-narrower", r, Region(10.0, 100.0), model=TOY_TF, source="fig03: basic score, PGA worst direction")
+    return [measured("worst-much-narrower", r, TOY_TF, "fig03: basic score, PGA worst direction",
+                     varied=("directions",))]
 
 
-def sft_rows(ctx: FigureRun) -> list[ClaimResult]:
+def sft_rows(ctx: FigureRun) -> list[Measurement]:
     from paper_figures.fig03_worst_case import worst_data
     from paper_figures.fig04_sft_case import sft_direction
 
     def along(kind: str, cap: str) -> Estimate:
-        return single_edge(measure.first_exit_edges(ctx, cap, directions=lambda: [sft_direction(kind)], label=f"sft-{kind}"))
+        return single_edge(measure.first_exit_edges(ctx, cap, directions=lambda: [sft_direction(kind)],
+                                                    label=f"sft-{kind}"))
 
-    benign = ratio(along("benign", "basic"), measure.basic_edge(ctx), "edge(benign SFT) / median edge(random)")
+    ref = _direction_edges(measure.first_exit_edges(ctx, "basic"))
     kills = ratio(along("adversarial", "safety"), along("adversarial", "basic"),
                   "edge(safety) / edge(basic) along adversarial SFT")
     near = ratio(along("adversarial", "safety"), single_edge(worst_data(ctx)["safety"]["edges"]),
                  "edge(adversarial SFT) / edge(worst case), safety score")
     src = "fig04: edges along normalised fine-tuning directions"
-    return [judge("benign-sft-like-random", benign, Region(0.5, 2.0), model=TOY_TF, source=src),
-            judge("adversarial-sft-kills-safety-first", kills, Region(hi=1.0), model=TOY_TF, source=src),
-            judge("adversarial-sft-near-worst-case", near, Region(hi=2.0), model=TOY_TF, source=src)]
+    return [measured("benign-sft-like-random", along("benign", "basic"), TOY_TF, src,
+                     extra={"reference_edges": ref} if ref else {}),
+            measured("adversarial-sft-kills-safety-first", kills, TOY_TF, src),
+            measured("adversarial-sft-near-worst-case", near, TOY_TF, src)]
 
 
-def nested(ctx: FigureRun) -> ClaimResult:
-    ratios = [ratio(median_edge(measure.first_exit_edges(ctx, cap)), measure.basic_edge(ctx),
-                    f"max over specific capabilities of median edge / basic median edge ({cap})")
-              for cap in toy.CAPABILITIES[1:]]
-    worst = max(ratios, key=lambda e: e.estimate)
-    return judge("basins-nested", worst, Region(hi=1.0), model=TOY_TF, source="fig01 edges: math, coding, safety vs basic")
+def nested(ctx: FigureRun) -> list[Measurement]:
+    """Per specific capability: median over directions of edge(specific)/edge(basic) along each direction."""
+    basic = _direction_edges(measure.first_exit_edges(ctx, "basic"))
+    out = []
+    for cap in toy.CAPABILITIES[1:]:
+        spec = _direction_edges(measure.first_exit_edges(ctx, cap))
+        src = "fig01 edges: per-direction ratio to basic"
+        per = [r for r in (s / b if b > 0 else math.inf for s, b in zip(spec, basic)) if not math.isnan(r)]
+        if not basic or len(spec) != len(basic) or not per:
+            out.append(measured("basins-nested", None, TOY_TF, src, entry=cap,
+                                reason="the stored edges carry no per-direction edges on the same directions"))
+            continue
+        out.append(measured("basins-nested", median_interval(per, 0.95, "per-direction edge ratio specific / basic"),
+                            TOY_TF, src, entry=cap, p_fails=sign_test_p_above(per, 1.0), varied=("directions",)))
+    return out
 
 
-def nll_smooth(ctx: FigureRun) -> ClaimResult:
-    alphas = measure.grid(ctx)
-    basic, nll = measure.landscape(ctx, "basic", alphas), measure.landscape(ctx, "nll", alphas)
-    b, n = values(basic), values(nll)
-    zero = int(np.argmin(np.abs(np.asarray(basic["alphas"]))))
-    flat_cols = [j for j in range(b.shape[1]) if j != zero and np.all(b[:, j] == basic["baseline"])]
-    if not flat_cols:
-        return ClaimResult.unmeasured("nll-smooth", *CLAIMS["nll-smooth"],
-                                      "no grid point where every 0–1 curve is exactly flat", model=TOY_TF)
-    j = min(flat_cols, key=lambda c: abs(basic["alphas"][c]))
-    moved = int(np.sum(n[:, j] != nll["baseline"]))
-    est = proportion_estimate(moved, n.shape[0], 0.95, "two", unit="fraction of directions whose NLL moved")
-    return judge("nll-smooth", est, Region(lo=0.9), model=TOY_TF,
-                 source=f"fig10: alpha={basic['alphas'][j]:.3g}, where every 0–1 curve is exactly flat")
+def nll_smooth(ctx: FigureRun) -> list[Measurement]:
+    """Per direction: the local exponent log(rise(2a)/rise(a))/log 2 of the symmetric NLL rise
+    ½(L(a) + L(−a)) − L(0) at the two smallest grid points a, 2a; median over directions."""
+    land = measure.landscape(ctx, "nll", measure.grid(ctx))
+    alphas = np.asarray(land["alphas"])
+    v = values(land)
+    pos = sorted(a for a in alphas if a > 0)
+    src = "fig10: NLL on the symmetric grid"
+
+    def at(a: float) -> int | None:
+        hit = np.flatnonzero(np.isclose(alphas, a, rtol=1e-9, atol=0.0))
+        return int(hit[0]) if hit.size else None
+
+    if len(pos) < 2 or not math.isclose(pos[1], 2 * pos[0], rel_tol=1e-6) or any(at(-a) is None for a in pos[:2]):
+        return [measured("nll-smooth", None, TOY_TF, src, reason="the grid has no symmetric points a, 2a")]
+    rise = [0.5 * (v[:, at(a)] + v[:, at(-a)]) - land["baseline"] for a in pos[:2]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exps = np.log2(rise[1] / rise[0])
+    exps = [float(e) for e, r0 in zip(exps, rise[0]) if r0 > 0 and np.isfinite(e)]
+    if not exps:
+        return [measured("nll-smooth", None, TOY_TF, src, reason="no direction with a positive NLL rise at a, 2a")]
+    return [measured("nll-smooth", median_interval(exps, 0.95, "local exponent of the symmetric NLL rise"),
+                     TOY_TF, f"{src}, a = {pos[0]:.3g}", varied=("directions",))]
 
 
-def theorem_rows(ctx: FigureRun) -> list[ClaimResult]:
+def theorem_rows(ctx: FigureRun) -> list[Measurement]:
     from paper_figures.fig06_bounds import theorem_margin
 
     src = "fig06: random and fine-tuning displacements, basic score"
-    return [judge("thm42-holds", theorem_margin(ctx, weak=True), Region(lo=0.0), model=TOY_TF, source=src),
-            judge("thm43-holds", theorem_margin(ctx, weak=False), Region(lo=0.0), model=TOY_TF, source=src)]
+    extra = {"adversarial_displacement": False}
+    return [measured("thm42-holds", theorem_margin(ctx, weak=True), TOY_TF, src, extra=extra),
+            measured("thm43-holds", theorem_margin(ctx, weak=False), TOY_TF, src, extra=extra)]
 
 
-def thm45_rows(ctx: FigureRun) -> list[ClaimResult]:
+def thm45_rows(ctx: FigureRun) -> list[Measurement]:
     from paper_figures.fig11_input_robustness import data
 
     cx = data(ctx)["counterexample"]
@@ -104,13 +131,13 @@ def thm45_rows(ctx: FigureRun) -> list[ClaimResult]:
         return Estimate(e.estimate - b, (e.lo - b, e.hi - b), e.confidence, e.n, unit, method=e.method)
 
     src = "fig11: repeated-token counter-example on the toy transformer"
-    return [judge("thm45-embedding-holds", shifted(emb, cx["rigorous_bound"], "smoothed score − rigorous bound"),
-                  Region(lo=0.0), model=TOY_TF, source=src),
-            judge("thm45-heuristic-fails", shifted(par, cx["heuristic_bound"], "smoothed score − heuristic bound"),
-                  Region(hi=0.0), model=TOY_TF, source=src)]
+    return [measured("thm45-embedding-holds", shifted(emb, cx["rigorous_bound"], "smoothed score - rigorous bound"),
+                     TOY_TF, src, varied=("noise",)),
+            measured("thm45-heuristic-fails", shifted(par, cx["heuristic_bound"], "smoothed score - heuristic bound"),
+                     TOY_TF, src, varied=("noise",))]
 
 
-def training_row(ctx: FigureRun) -> ClaimResult:
+def training_row(ctx: FigureRun) -> list[Measurement]:
     from paper_figures.fig07_training import data
 
     pts = data(ctx)["points"]
@@ -118,12 +145,13 @@ def training_row(ctx: FigureRun) -> ClaimResult:
         raise MissingData(f"the training curve has {len(pts)} checkpoint(s), needs 2")
     r = ratio(Estimate.from_dict(pts[-1]["median_edge"]), Estimate.from_dict(pts[0]["median_edge"]),
               f"median edge at step {pts[-1]['step']} / at step {pts[0]['step']}")
-    return judge("basins-widen-with-training", r, Region(lo=1.0), model=TOY_MLP, source="fig07")
+    return [measured("basins-widen-with-training", r, TOY_MLP, "fig07: raw sigma, tau = half drop per checkpoint",
+                     extra={"unit_kind": "raw", "tau_fixed": False})]
 
 
-def forgetting_row(ctx: FigureRun) -> ClaimResult:
+def forgetting_row(ctx: FigureRun) -> list[Measurement]:
     """forgetting = old-task accuracy before − after the later fine-tune; the interval combines four
-    two-sided Clopper–Pearson intervals at 1 − 0.05/4 each (union bound: 95 %)."""
+    two-sided Clopper–Pearson intervals at 1 − 0.05/4 each (union bound: 95 %). Unpaired, one seed."""
     from paper_figures.fig08_go import data
 
     models = list(data(ctx)["models"].values())
@@ -139,40 +167,42 @@ def forgetting_row(ctx: FigureRun) -> ClaimResult:
 
     plain, go = forgetting(models[0]), forgetting(models[1])
     est = Estimate(plain[0] - go[0], (plain[1] - go[2], plain[2] - go[1]), 0.95, models[0]["forgetting"]["n_test"],
-                   "forgetting(plain) − forgetting(GO), accuracy points", method="clopper-pearson, union bound")
-    return judge("go-forgets-less", est, Region(lo=0.0), model=TOY_MLP, source="fig08: same later fine-tune")
+                   "forgetting(plain) - forgetting(GO), accuracy points", method="clopper-pearson, union bound")
+    return [measured("go-forgets-less", est, TOY_MLP, "fig08: same later fine-tune", varied=("examples",),
+                     extra={"paired": False, "training_seeds": 1})]
 
 
-def enlargement_rows(ctx: FigureRun) -> list[ClaimResult]:
+def enlargement_rows(ctx: FigureRun) -> list[Measurement]:
+    """Per (kind, parameterisation): the log-log slope of sigma_basin vs params (invariant unit decides, raw
+    in the note); per entry (every width): the invariant enlargement factor."""
     from paper_figures import enlargement
 
     data = enlargement.entries(ctx)
     if not data:
         raise MissingData("the width sweep stored no entries")
-    rows = []
+    out = []
+    src = "toymodels enlarge (fig02, fig09)"
     for (kind, param), entries in enlargement.groups(data).items():
-        if len(entries) >= 2:
-            for key, unit in (("sigma_basin", "raw sigma"), ("sigma_basin_invariant", "invariant relative sigma")):
-                r = ratio(Estimate.from_dict(entries[-1][key]["before"]), Estimate.from_dict(entries[0][key]["before"]),
-                          f"sigma_basin(d={entries[-1]['params']}) / sigma_basin(d={entries[0]['params']}), {unit}")
-                rows.append(judge("basins-widen-with-size", r, Region(lo=1.0), model=f"toy {kind} ({param})",
-                                  source="toymodels enlarge (fig02)"))
-        widest = entries[-1]
-        f = Estimate.from_dict(widest["factor_invariant"])
-        rows.append(ClaimResult(id="go-enlarges-5x", claim="GO enlarges the basin about 5x (invariant unit decides)",
-                                criterion="invariant factor lower bound >= 5 (toymodels.enlarge.five_x_verdict)",
-                                value=f.estimate, ci=f.ci, confidence=f.confidence, unit="invariant factor",
-                                n=f.n, model=f"toy {kind} ({param}), d={widest['params']}",
-                                source="toymodels enlarge (fig09)", verdict=widest["verdict"]))
-    return rows
+        model = f"toy {kind} ({param})"
+        if len({e["params"] for e in entries}) >= 2:
+            d = [e["params"] for e in entries]
+            inv = log_slope(d, [Estimate.from_dict(e["sigma_basin_invariant"]["before"]) for e in entries],
+                            "slope of log sigma_basin vs log params, invariant unit")
+            raw = log_slope(d, [Estimate.from_dict(e["sigma_basin"]["before"]) for e in entries], "raw slope")
+            out.append(measured("basins-widen-with-size", inv, model, src, entry=f"{kind} {param}",
+                                note=f"raw sigma slope {raw.brief()}", extra={"unit_kind": "invariant"}))
+        for e in entries:
+            f = Estimate.from_dict(e["factor_invariant"])
+            out.append(measured("go-enlarges-5x", f, model, src, entry=f"{kind} {param} d={e['params']}",
+                                extra={"clean_score_kept": not str(e.get("verdict", "")).startswith("not-measured")}))
+    return out
 
 
-DERIVERS: dict[str, Callable[[FigureRun], ClaimResult | list[ClaimResult]]] = {
-    "strict-basin-90pct-at-99": strict_basin, "worst-much-narrower": worst_narrower,
-    "benign-sft-like-random": sft_rows, "adversarial-sft-kills-safety-first": sft_rows,
-    "adversarial-sft-near-worst-case": sft_rows, "basins-nested": nested, "nll-smooth": nll_smooth,
-    "thm42-holds": theorem_rows, "thm43-holds": theorem_rows, "thm45-embedding-holds": thm45_rows,
-    "thm45-heuristic-fails": thm45_rows, "basins-widen-with-training": training_row,
-    "go-forgets-less": forgetting_row, "basins-widen-with-size": enlargement_rows,
-    "go-enlarges-5x": enlargement_rows,
-}
+Producer = Callable[[FigureRun], list[Measurement]]
+PRODUCES: tuple[tuple[Producer, tuple[str, ...]], ...] = (
+    (strict_basin, ("strict-basin-90pct-at-99",)), (worst_narrower, ("worst-much-narrower",)),
+    (sft_rows, ("benign-sft-like-random", "adversarial-sft-kills-safety-first", "adversarial-sft-near-worst-case")),
+    (nested, ("basins-nested",)), (nll_smooth, ("nll-smooth",)), (theorem_rows, ("thm42-holds", "thm43-holds")),
+    (thm45_rows, ("thm45-embedding-holds", "thm45-heuristic-fails")), (training_row, ("basins-widen-with-training",)),
+    (forgetting_row, ("go-forgets-less",)), (enlargement_rows, ("basins-widen-with-size", "go-enlarges-5x")),
+)

@@ -1,7 +1,9 @@
 """Reading llm_check results given with --llm-results DIR (optional panels and claim rows).
 
-Recognised files: `DIR/claims.json` (a list of ClaimResult dicts) and any `DIR/**/*.json` holding a
-1-D landscape (a dict with "alphas" and "curves", as landscape.landscape_1d results are stored).
+Recognised files: `DIR/measurements.json` (theory.claims Measurement dicts, judged with the toy ones, each
+in its own row by its `subject`), `DIR/claims.json` (already judged rows: a theory.claims.document or a
+bare list of ClaimResult dicts) and any `DIR/**/*.json` holding a 1-D landscape (a dict with "alphas" and
+"curves", as landscape.landscape_1d results are stored).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from theory.errors import UserInputError
+from theory.claims import Measurement, get
+from theory.claims.document import measurement_from_dict, rows_from_document
+from theory.errors import InternalError, UserInputError
 from theory.verdict import ClaimResult
 
 
@@ -26,7 +30,7 @@ def landscapes(folder: Path | None) -> list[tuple[str, dict]]:
         return []
     found = []
     for path in sorted(folder.rglob("*.json")):
-        if path.name == "claims.json":
+        if path.name in ("claims.json", "measurements.json"):
             continue
         data = _load(path)
         if isinstance(data, dict) and "alphas" in data and "curves" in data:
@@ -38,9 +42,25 @@ def claims(folder: Path | None) -> list[ClaimResult]:
     if folder is None or not (folder / "claims.json").exists():
         return []
     data = _load(folder / "claims.json")
-    if not isinstance(data, list):
-        raise UserInputError(f"{folder / 'claims.json'} must hold a list of claim rows")
+    if not isinstance(data, list | dict):
+        raise UserInputError(f"{folder / 'claims.json'} must hold a claims document or a list of claim rows")
     try:
-        return [ClaimResult.from_dict(d) for d in data]
+        return rows_from_document(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise UserInputError(f"{folder / 'claims.json'}: malformed claim row ({exc})") from exc
+
+
+def measurements(folder: Path | None) -> list[Measurement]:
+    """The Measurements of DIR/measurements.json (none when absent)."""
+    if folder is None or not (folder / "measurements.json").exists():
+        return []
+    data = _load(folder / "measurements.json")
+    if not isinstance(data, list):
+        raise UserInputError(f"{folder / 'measurements.json'} must hold a list of measurements")
+    try:
+        out = [measurement_from_dict(d) for d in data]
+        for m in out:
+            get(m.claim_id)
+    except (KeyError, TypeError, ValueError, InternalError) as exc:
+        raise UserInputError(f"{folder / 'measurements.json'}: malformed measurement ({exc})") from exc
+    return out

@@ -4,7 +4,8 @@ Closed-form certificates of randomized smoothing in parameter space (Thms 4.2–
 (Clopper–Pearson, Hoeffding, order statistics) and anytime-valid betting confidence sequences for bounded
 means (theory.sequential), the interval algebra of ratios (theory.estimate), the mean and variance of ‖Z‖₂
 for Z ~ N(0, I_d), the quadratic loss model, the counter-example to Thm 4.5 as stated, symbolic derivations each checked against a
-mutant that must fail (`python -m theory`), the shared `Estimate` record and claim verdicts, the error
+mutant that must fail (`python -m theory`), the shared `Estimate` record and claim verdicts, the claims
+registry with its one judge (theory.claims: every claim's criterion, Measurements → verdicts), the error
 types, and the one argument parser the command lines share.
 
 Rooms, lowest first; imports only point down this list (enforced by tests/test_import_graph.py):

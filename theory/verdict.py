@@ -9,6 +9,7 @@ not-measured (reason) when the quantity could not be measured here
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 HOLDS = "holds"
@@ -16,8 +17,22 @@ FAILS = "fails"
 INCONCLUSIVE = "inconclusive"
 
 
+NOT_MEASURED_PREFIX = "not-measured"
+SEED_DEPENDENT = "inconclusive: seed-dependent"
+
+
 def not_measured(reason: str) -> str:
     return f"not-measured ({reason})"
+
+
+def is_measured(verdict_text: str) -> bool:
+    """False for "not-measured (reason)"."""
+    return not verdict_text.startswith(NOT_MEASURED_PREFIX)
+
+
+def verdict_key(verdict_text: str) -> str:
+    """holds / fails / inconclusive / not-measured: the verdict without its reason or qualifier."""
+    return re.split(r"[ :(]", verdict_text, maxsplit=1)[0]
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,9 @@ class ClaimResult:
 
     `value`/`ci` are in `unit`; `verdict` is holds / fails / inconclusive / not-measured (reason).
     `criterion` is human-readable (e.g. Region.describe()); `source` says which run produced the numbers.
+    `kind` is "empirical claim" or "theorem check"; `entries` lists the per-entry and per-seed verdicts
+    a multi-entry or multi-seed verdict was combined from (theory.claims.judge); `subject` the table row it
+    belongs to ("toy models" or a named real model).
     """
 
     id: str
@@ -67,6 +85,9 @@ class ClaimResult:
     model: str
     source: str
     verdict: str
+    kind: str = ""
+    entries: tuple[str, ...] = ()
+    subject: str = ""
 
     @classmethod
     def judged(cls, id: str, claim: str, region: Region, value: float, ci: tuple[float, float],
@@ -93,7 +114,8 @@ class ClaimResult:
         return {"id": self.id, "claim": self.claim, "criterion": self.criterion, "value": enc(self.value),
                 "ci": None if self.ci is None else [enc(self.ci[0]), enc(self.ci[1])],
                 "confidence": self.confidence, "unit": self.unit, "n": self.n, "model": self.model,
-                "source": self.source, "verdict": self.verdict}
+                "source": self.source, "verdict": self.verdict, "kind": self.kind, "entries": list(self.entries),
+                "subject": self.subject}
 
     @classmethod
     def from_dict(cls, d: dict, default_claim: str = "") -> ClaimResult:
@@ -109,4 +131,5 @@ class ClaimResult:
                    ci=None if ci is None else (num(ci[0]), num(ci[1])),
                    confidence=num(d.get("confidence")), unit=str(d.get("unit", "")),
                    n=None if d.get("n") is None else int(d["n"]), model=str(d.get("model", "")),
-                   source=str(d.get("source", "")), verdict=str(d["verdict"]))
+                   source=str(d.get("source", "")), verdict=str(d["verdict"]), kind=str(d.get("kind", "")),
+                   entries=tuple(str(e) for e in d.get("entries", ())), subject=str(d.get("subject", "")))

@@ -11,7 +11,7 @@ train.py             training loops (GO via landscape.go): pre-train -> align ->
 hessian.py           curvature at θ₀ by Hessian-vector products: λ_max (Lanczos) and tr H (Hutchinson)
 theorems.py          checks of Thms 4.2–4.5 on toy models: displacement families, the smoothed-score attack
 enlarge.py           width sweep, GO vs AdamW σ-basins, the 5× verdicts, reparameterisation control
-claims.py            every empirical claim of the paper measured on toy models, each with a verdict
+claims.py            every claim of the paper measured on toy models as Measurements for theory.claims' judge
 __main__.py          `python -m toymodels {enlarge,claims,all} [--quick] --out DIR`
 
 Rooms, lowest first; imports only point down this list (enforced by tests/test_import_graph.py):

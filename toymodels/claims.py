@@ -1,7 +1,9 @@
 """The paper's empirical claims MEASURED on toy models (never asserted): one function per claim id, each
-returning a `theory.verdict.ClaimResult` (value, ci, confidence, unit, n, model, source, verdict by the
-stated criterion). `measure_all_claims(out_dir, quick)` runs them all through one landscape ResultStore
-(reruns skip every evaluation already made and reload trained weights) and writes JSON for the figures.
+returning `theory.claims.Measurement`s (an Estimate of the registry's quantity for that claim, with model,
+source, n, seeds and what varied); the registry's one judge (theory.claims.judge) turns them into verdicts.
+No criterion lives here. `measure_all(out_dir, quick)` runs them all through one landscape ResultStore
+(reruns skip every evaluation already made and reload trained weights) and writes JSON for the figures;
+`measure_all_claims` also judges them.
 
 Units: α for raw Gaussian directions is σ per coordinate (‖αδ‖ ≈ α√d); SFT / worst-case directions are
 rescaled to norm √d so they share the α axis; multiplicative directions θ ⊙ (1 + αz) have α relative.
@@ -15,7 +17,9 @@ Files under out_dir (JSON; NaN → null, ±inf → "inf"/"-inf"; Estimates as {e
 coverage, n, unit, method, extra}):
   rows.jsonl                          ResultStore rows (one evaluation each), resumable
   models/<name>.pt                    trained weights (state_dict), reloaded on rerun
-  claims.json                         [ClaimResult.to_dict(), ...] in CLAIM_IDS order
+  measurements.json                   [theory.claims.document.measurement_to_dict(m), ...]
+  claims.json                         theory.claims.document.document(rows): schema version, counts by kind,
+                                      rows in registry order
   curves/<model>-<score>.json         (score names carry "@<n examples>", e.g. tf-align-basic@128.json; the
                                       strict-basin σ slice is curves/tf-align-strict-safety.json) landscape_1d result: {score, alphas[], baseline, curves: [{direction,
                                       values[], effective_norms[]}], median: [Estimate], strict_basin_fraction:
@@ -62,9 +66,12 @@ from landscape.landscape_1d import landscape_1d, symmetric_grid
 from landscape.scores import Score
 from landscape.store import ResultStore, to_json_value
 from landscape.worst_case import worst_case_pga
+from theory.claims import Measurement, judge_all
+from theory.claims.document import document, measurement_to_dict
+from theory.claims.statistics import log_slope, sign_test_p_above
 from theory.estimate import Estimate
 from theory.stats import clopper_pearson, median_interval
-from theory.verdict import HOLDS, INCONCLUSIVE, ClaimResult, Region
+from theory.verdict import ClaimResult
 from toymodels import theorems as T
 from toymodels.hessian import curvature
 from toymodels.mlp import MLP, MLPConfig
@@ -87,12 +94,6 @@ from toymodels.train import (
 )
 from toymodels.transformer import TinyTransformer, TransformerConfig
 
-CLAIM_IDS = (
-    "basin-flat-then-collapse", "nll-smooth", "basins-nested", "worst-much-narrower", "benign-sft-like-random",
-    "adversarial-sft-kills-safety-first", "adversarial-sft-near-worst-case", "basins-widen-with-size",
-    "basins-widen-with-training", "strict-basin-90pct-at-99", "thm42-holds", "thm43-holds", "thm44-holds",
-    "thm45-embedding-holds", "thm45-heuristic-fails", "go-enlarges-5x", "go-forgets-less",
-)
 SOURCE = "toymodels.claims"
 THEOREM_FAIL_PROB = 1e-6
 SPECIFIC = ("math", "coding", "safety")
@@ -232,9 +233,10 @@ def bracket(edge, side: str = "plus") -> Estimate:
                     method=f"bisection bracket on the {side} half-line (deterministic given the direction)")
 
 
-def judged(cid: str, claim: str, region: Region, est: Estimate, model: str, note: str = "") -> ClaimResult:
-    return ClaimResult.judged(cid, claim, region, est.estimate, est.ci, _cov(est), est.unit, est.n, model,
-                              SOURCE + (f": {note}" if note else ""))
+def measured(cid: str, est: Estimate | None, model: str, note: str = "", varied: tuple[str, ...] = ("directions",),
+             **kw: Any) -> Measurement:
+    """A Measurement of claim `cid` by this producer (the training seed is set by measure_all)."""
+    return Measurement(cid, est, model, SOURCE, n=0 if est is None else est.n, varied=varied, note=note, **kw)
 
 
 # ----------------------------------------------------------------------------------------- models
@@ -286,6 +288,7 @@ class TransformerMeasurements:
     adversarial: dict[str, BasinEdges]
     worst_safety: BasinEdges
     cos_adv_worst: float
+    onset: BasinEdges | None = None
 
 
 def measure_transformer(ws: Workspace) -> TransformerMeasurements:
@@ -298,8 +301,9 @@ def measure_transformer(ws: Workspace) -> TransformerMeasurements:
              for k, s in scores.items()}
     basic = scores["basic"]
     first = ws.edges(theta0, "tf-align", basic, dirs, 0.0, "gaussian-first-exit", alpha_start=1e-3)
-    collapse = ws.edges(theta0, "tf-align", basic, dirs,
-                        0.9 * max(baselines["basic"] - basic.chance, 0.0), "gaussian-collapse", alpha_start=1e-3)
+    drop = max(baselines["basic"] - basic.chance, 0.0)
+    collapse = ws.edges(theta0, "tf-align", basic, dirs, 0.9 * drop, "gaussian-collapse", alpha_start=1e-3)
+    onset = ws.edges(theta0, "tf-align", basic, dirs, 0.1 * drop, "gaussian-onset", alpha_start=1e-3)
     alpha0 = _finite(first.median.estimate, gauss["basic"].median.estimate, 1e-2)
     nll = sized(language_nll(cfg.n_eval_tf, cfg.seed))
     ev = ProbeEvaluator(theta0, nll, ws.context(theta0, "tf-align"))
@@ -335,78 +339,87 @@ def measure_transformer(ws: Workspace) -> TransformerMeasurements:
     ws.dump("records/sft_directions", {"benign": benign, "adversarial": adversarial, "worst_safety": worst_safety,
                                        "cos_adv_worst": cos, "worst_alpha_ref": alpha_ref})
     return TransformerMeasurements(scores, baselines, gauss, first, collapse, nll_exp, benign, adversarial,
-                                   worst_safety, cos)
+                                   worst_safety, cos, onset)
 
 
-def claim_flat_then_collapse(m: TransformerMeasurements) -> ClaimResult:
-    """Median over directions of α_collapse/α_first: α_first the first change of S (τ = 0), α_collapse where
-    S falls to within 10 % of chance; flat-then-collapse means the collapse follows within a factor 10."""
-    per = [c.edge / f.edge if f.edge > 0 else math.inf for f, c in zip(m.first_exit.directions, m.collapse.directions)]
-    est = median_interval(per, m.first_exit.median.confidence, "alpha_collapse / alpha_first")
-    return judged("basin-flat-then-collapse", "0-1 scores stay flat then collapse to chance", Region(1.0, 10.0), est,
-                  "toy transformer (aligned), basic score", "tau=0 vs 90% of the drop to chance, gaussian directions")
+def claim_flat_then_collapse(m: TransformerMeasurements) -> Measurement:
+    """R = α₉₀/α₁₀ of the median curve: α_p is where p of the drop to chance is lost (edges at τ = p·drop);
+    for curves monotone in |α| the median curve's α_p is the median over directions of α_p, so
+    R = median α₉₀ / median α₁₀ with the ratio-of-intervals interval. Collapse reached: median α₉₀ finite."""
+    est = ratio(m.collapse.median, m.onset.median, "alpha_90 / alpha_10 of the median curve")
+    return measured("basin-flat-then-collapse", est, "toy transformer (aligned), basic score",
+                    "tau = 0.1 and 0.9 of the drop to chance, gaussian directions",
+                    extra={"collapse_reached": math.isfinite(m.collapse.median.estimate)})
 
 
-def claim_nll_smooth(m: TransformerMeasurements) -> ClaimResult:
-    return judged("nll-smooth", "NLL is smooth along the same directions (no plateau)", Region(1.5, 2.5),
-                  m.nll_exponents, "toy transformer (aligned), NLL",
-                  "log2 of symmetric NLL rise at alpha0/4 vs alpha0/8, alpha0 = median first-exit edge of basic")
+def claim_nll_smooth(m: TransformerMeasurements) -> Measurement:
+    return measured("nll-smooth", m.nll_exponents, "toy transformer (aligned), NLL",
+                    "log2 of symmetric NLL rise at alpha0/4 vs alpha0/8, alpha0 = median first-exit edge of basic")
 
 
-def claim_nested(m: TransformerMeasurements) -> ClaimResult:
-    """max over learnt specific capabilities (S(θ₀) ≥ chance + 0.1) of edge_specific / edge_basic ≤ 1."""
+def claim_nested(m: TransformerMeasurements) -> list[Measurement]:
+    """Per learnt specific capability (S(θ₀) ≥ chance + 0.1): the median over directions of the per-direction
+    ratio edge_specific / edge_basic (same directions), order-statistic interval, sign-test p of "> 1"."""
     learnt = [k for k in SPECIFIC if m.baselines[k] - m.scores[k].chance >= 0.1]
     if not learnt:
-        return ClaimResult.unmeasured("basins-nested", "specific basins lie inside the basic one", "max ratio <= 1",
-                                      "no specific capability learnt above chance + 0.1", "toy transformer", SOURCE)
-    ratios = [ratio(m.gauss[k].median, m.gauss["basic"].median) for k in learnt]
-    conf = max(1e-9, 1.0 - sum(1.0 - r.confidence for r in ratios))
-    worst = max(ratios, key=lambda r: r.estimate)
-    est = Estimate(worst.estimate, (max(r.lo for r in ratios), max(r.hi for r in ratios)), min(conf, 1 - 1e-12),
-                   worst.n, "edge ratio specific / basic", method="max over capabilities")
-    return judged("basins-nested", "specific-capability basins sit inside the basic one", Region(hi=1.0), est,
-                  "toy transformer (aligned)", f"capabilities {learnt}; tau = half drop to chance")
+        return [measured("basins-nested", None, "toy transformer",
+                         reason="no specific capability learnt above chance + 0.1")]
+    out = []
+    basic = m.gauss["basic"].directions
+    for k in learnt:
+        per = [s.edge / b.edge if b.edge > 0 else math.inf for s, b in zip(m.gauss[k].directions, basic)]
+        per = [r for r in per if not math.isnan(r)]  # both edges beyond the range: the direction says nothing
+        if not per:
+            out.append(measured("basins-nested", None, "toy transformer (aligned)", entry=k,
+                                reason="every direction's edges lie beyond the searched range"))
+            continue
+        est = median_interval(per, m.gauss[k].median.confidence, "per-direction edge ratio specific / basic")
+        out.append(measured("basins-nested", est, "toy transformer (aligned)", "tau = half drop to chance",
+                            entry=k, p_fails=sign_test_p_above(per, 1.0)))
+    return out
 
 
-def claim_benign(m: TransformerMeasurements) -> ClaimResult:
-    est = ratio(bracket(m.benign["safety"].directions[0]), m.gauss["safety"].median_plus, "edge ratio SFT / random")
-    return judged("benign-sft-like-random", "benign SFT directions behave like random ones", Region(0.5, 2.0), est,
-                  "toy transformer (aligned -> benign)", "safety score, tau = half drop to chance")
+def claim_benign(m: TransformerMeasurements) -> Measurement:
+    """The benign SFT edge (+δ half-line bracket) against the +δ edges of the random directions."""
+    ref = [d.plus.estimate for d in m.gauss["safety"].directions]
+    return measured("benign-sft-like-random", bracket(m.benign["safety"].directions[0]),
+                    "toy transformer (aligned -> benign)", "safety score, tau = half drop to chance",
+                    extra={"reference_edges": ref})
 
 
-def claim_adversarial_safety_first(m: TransformerMeasurements) -> ClaimResult:
+def claim_adversarial_safety_first(m: TransformerMeasurements) -> Measurement:
     est = ratio(bracket(m.adversarial["safety"].directions[0]), bracket(m.adversarial["basic"].directions[0]),
                 "edge ratio safety / basic")
-    return judged("adversarial-sft-kills-safety-first", "adversarial SFT kills the safety score first",
-                  Region(hi=1.0), est, "toy transformer (aligned -> adversarial)",
-                  "along the adversarial SFT direction, tau = half drop to chance")
+    return measured("adversarial-sft-kills-safety-first", est, "toy transformer (aligned -> adversarial)",
+                    "along the adversarial SFT direction, tau = half drop to chance")
 
 
-def claim_adversarial_near_worst(m: TransformerMeasurements) -> ClaimResult:
+def claim_adversarial_near_worst(m: TransformerMeasurements) -> Measurement:
     est = ratio(bracket(m.adversarial["safety"].directions[0]), bracket(m.worst_safety.directions[0]),
                 "edge ratio adversarial SFT / worst case")
-    return judged("adversarial-sft-near-worst-case", "adversarial SFT is close to the worst-case direction",
-                  Region(hi=3.0), est, "toy transformer (aligned)",
-                  f"safety score; cos(delta_adv, delta_worst) = {m.cos_adv_worst:.4f}")
+    return measured("adversarial-sft-near-worst-case", est, "toy transformer (aligned)",
+                    f"safety score; cos(delta_adv, delta_worst) = {m.cos_adv_worst:.4f}")
 
 
-def claim_strict_basin(ws: Workspace, m: TransformerMeasurements) -> ClaimResult:
-    """Fraction of strict_k fresh directions with S(θ₀ + σδ) = S(θ₀) exactly, two-sided CP at 99 %, at the
-    stated σ = ½ × median first-exit edge of the basic score (directions disjoint from those)."""
+def claim_strict_basin(ws: Workspace, m: TransformerMeasurements) -> Measurement:
+    """Fraction of strict_k fresh directions with S(θ₀ + σδ) = S(θ₀) exactly (CP at 99 %) at one σ = ½ ×
+    median first-exit edge of the basic score, stored in curves/; the registry's quantity (σ* of the
+    fixed-sequence test over a grid, relative to the collapse edge) is not measured by this producer."""
     cfg = ws.cfg
     theta0 = transformer_model(ws, "align")
     safety = sized(language_scores(cfg.strict_examples, cfg.seed)["safety"])
     sigma = 0.5 * m.first_exit.median.estimate
+    model = f"toy transformer (aligned), safety on {cfg.strict_examples} examples"
     if not (sigma > 0 and math.isfinite(sigma)):
-        return ClaimResult.unmeasured("strict-basin-90pct-at-99", "> 90 % of directions flat at 99 %",
-                                      "CP lower >= 0.9", "no finite first-exit edge", "toy transformer", SOURCE)
+        return measured("strict-basin-90pct-at-99", None, model, reason="no finite first-exit edge")
     res = landscape_1d(theta0, safety, [sigma], ws.context(theta0, "tf-align"),
                        directions=default_directions(cfg.strict_k, cfg.seed + 1000), confidence=0.99)
     ws.dump("curves/tf-align-strict-safety", res)
-    est = res.strict_basin_fraction[res.alphas.index(sigma)]
-    return judged("strict-basin-90pct-at-99", "> 90 % of directions are strictly flat at 99 % confidence",
-                  Region(0.9, 1.0), est, f"toy transformer (aligned), safety on {cfg.strict_examples} examples",
-                  f"sigma = {sigma:.4g} per coordinate (half the median first-exit edge of basic)")
+    flat = res.strict_basin_fraction[res.alphas.index(sigma)]
+    return measured("strict-basin-90pct-at-99", None, model, note=f"flat fraction {flat.brief()} at sigma = "
+                    f"{sigma:.4g} (1/2 median first-exit edge), {cfg.strict_k} directions",
+                    reason="this producer measures the flat fraction at one sigma, not sigma* of the ascending "
+                    "fixed-sequence test over a pre-declared grid relative to the median collapse edge")
 
 
 # ----------------------------------------------------------------------------------------- MLP claims
@@ -482,26 +495,27 @@ def _tuned_copy(model: MLP, task, steps: int) -> MLP:
     return tuned
 
 
-def claim_worst_narrower(points: list[WidthPoint]) -> ClaimResult:
+def claim_worst_narrower(points: list[WidthPoint]) -> Measurement:
+    """At the widest MLP (pre-declared): median +δ Gaussian edge / the PGA worst direction's bracket."""
     p = points[-1]
     est = ratio(p.gauss.median_plus, bracket(p.worst.directions[0]), "edge ratio random / worst (equal norm)")
     pred = p.curvature.predicted_edge_ratio
-    return judged("worst-much-narrower", "worst-case edges are 10-100x smaller than random ones at equal norm",
-                  Region(10.0, 100.0), est, f"MLP width {p.width} ({p.params} params)",
-                  f"predicted sqrt(d lambda_max / tr H) = {pred.brief()}; measured/predicted = "
-                  f"{est.estimate / pred.estimate:.3g}; per width in records/width_sweep.json")
+    return measured("worst-much-narrower", est, f"MLP width {p.width} ({p.params} params)",
+                    f"predicted sqrt(d lambda_max / tr H) = {pred.brief()}; measured/predicted = "
+                    f"{est.estimate / pred.estimate:.3g}; per width in records/width_sweep.json")
 
 
-def claim_widen_with_size(points: list[WidthPoint]) -> ClaimResult:
-    first, last = points[0], points[-1]
-    inv = ratio(last.mult.median, first.mult.median, "invariant edge ratio widest / narrowest")
-    raw = ratio(last.gauss.median, first.gauss.median, "raw edge ratio")
-    return judged("basins-widen-with-size", "basins widen with model size", Region(lo=1.0), inv,
-                  f"MLP widths {first.width}->{last.width}",
-                  f"multiplicative unit decides; raw sigma ratio = {raw.brief()}")
+def claim_widen_with_size(points: list[WidthPoint]) -> Measurement:
+    """Slope of log median edge against log d over every width (theory.claims.statistics.log_slope), in the
+    multiplicative (rescaling-invariant) unit; the raw-σ slope is reported in the note."""
+    d = [p.params for p in points]
+    inv = log_slope(d, [p.mult.median for p in points], "slope of log edge vs log params, invariant unit")
+    raw = log_slope(d, [p.gauss.median for p in points], "slope, raw sigma")
+    return measured("basins-widen-with-size", inv, f"MLP widths {points[0].width}->{points[-1].width}",
+                    f"raw sigma slope = {raw.brief()}", extra={"unit_kind": "invariant"})
 
 
-def claim_widen_with_training(ws: Workspace) -> ClaimResult:
+def claim_widen_with_training(ws: Workspace) -> Measurement:
     cfg = ws.cfg
     task = teacher_student(seed=cfg.seed)
     acc = sized(task.accuracy(cfg.n_eval_mlp))
@@ -519,9 +533,9 @@ def claim_widen_with_training(ws: Workspace) -> ClaimResult:
         medians.append(e.median)
     ws.dump("records/training", records)
     est = ratio(medians[-1], medians[0], "edge ratio final / first checkpoint")
-    return judged("basins-widen-with-training", "basins widen during training", Region(lo=1.0), est,
-                  "MLP width 64 (AdamW)",
-                  f"checkpoints {[r['step'] for r in records]}, tau = half drop to chance per checkpoint")
+    return measured("basins-widen-with-training", est, "MLP width 64 (AdamW)",
+                    f"checkpoints {[r['step'] for r in records]}, raw sigma, tau = half drop to chance per checkpoint",
+                    extra={"unit_kind": "raw", "tau_fixed": False})
 
 
 def _accuracy(score: Score, model: nn.Module, confidence: float) -> Estimate:
@@ -531,7 +545,7 @@ def _accuracy(score: Score, model: nn.Module, confidence: float) -> Estimate:
     return Estimate(r.value, (lo, hi), confidence, r.n, "accuracy", method="clopper-pearson")
 
 
-def claim_go_forgets_less(ws: Workspace, points: list[WidthPoint]) -> ClaimResult:
+def claim_go_forgets_less(ws: Workspace, points: list[WidthPoint]) -> Measurement:
     """Task A model (width 64) tuned 150 steps with GO (σ_train = 2 × median edge) or AdamW (σ_train = 0,
     same data and seed), then both fine-tuned on task B with AdamW; forgetting = acc_A before − after.
     value = forgetting(AdamW) − forgetting(GO); four CP intervals at 1 − 0.05/4 combined."""
@@ -563,14 +577,15 @@ def claim_go_forgets_less(ws: Workspace, points: list[WidthPoint]) -> ClaimResul
     hi = (fa["before"].hi - fa["after"].lo) - (fg["before"].lo - fg["after"].hi)
     est = Estimate(fa["forgetting"] - fg["forgetting"], (lo, hi), 0.95, acc.n_examples,
                    "accuracy points (AdamW forgetting - GO forgetting)", method="4 CP intervals, bonferroni")
-    return judged("go-forgets-less", "GO-trained models forget less under a later fine-tune", Region(lo=0.0), est,
-                  "MLP width 64, teacher-student A then B", f"sigma_train = {sigma_train:.3g}")
+    return measured("go-forgets-less", est, "MLP width 64, teacher-student A then B",
+                    f"sigma_train = {sigma_train:.3g} (2 x median edge)", varied=("examples",),
+                    extra={"paired": False, "training_seeds": 1})
 
 
 # ----------------------------------------------------------------------------------------- theorem claims
 
 
-def theorem_claims(ws: Workspace, points: list[WidthPoint]) -> list[ClaimResult]:
+def theorem_claims(ws: Workspace, points: list[WidthPoint]) -> list[Measurement]:
     cfg = ws.cfg
     task = teacher_student(seed=cfg.seed)
     score = task.accuracy(256)
@@ -610,106 +625,103 @@ def theorem_claims(ws: Workspace, points: list[WidthPoint]) -> list[ClaimResult]
                                  "checks": [dataclasses.asdict(c) | {"attack_strength": c.attack_strength}
                                             for c in checks],
                                  "concentration": conc, "embedding": emb, "counterexample": cex})
-    out = []
-    for cid, text, attr in (("thm42-holds", "Thm 4.2 (weak) bound holds", "bound_weak"),
-                            ("thm43-holds", "Thm 4.3 (strong) bound holds", "bound_strong")):
+    strength = max((c.attack_strength for c in checks if c.family == "adversarial" and c.t == 1.0), default=0.0)
+
+    def margin(attr: str) -> Estimate | None:
+        """min over the 9 checks of (measured smoothed score − bound), simultaneous interval."""
         if not checks:
-            out.append(ClaimResult.unmeasured(cid, text, "min margin >= 0", "p_A not certified above chance",
-                                              "MLP width 64", SOURCE))
-            continue
-        margins = [(c.displaced.estimate - getattr(c, attr), c.displaced.lo - getattr(c, attr),
-                    c.displaced.hi - getattr(c, attr)) for c in checks]
-        strength = max(c.attack_strength for c in checks if c.family == "adversarial" and c.t == 1.0)
-        est = Estimate(min(m[0] for m in margins), (min(m[1] for m in margins), min(m[2] for m in margins)),
-                       1 - THEOREM_FAIL_PROB, cfg.n_draws, "smoothed score - bound",
-                       method="min over 9 checks (random/sft/adversarial x t in 1/4,1/2,1)")
-        weak = not strength >= T.ATTACK_STRENGTH_REQUIRED
-        note = (f"sigma={sigma:.3g}; adversarial attack strength at r_cert = {strength:.2f}"
-                + (" (attack too weak: < 0.5, so no violation is not evidence the bound holds under attack)"
-                   if weak else ""))
-        res = judged(cid, text, Region(lo=0.0), est, "MLP width 64", note)
-        # An adversarial family that does not stress the bound cannot make the claim "hold".
-        out.append(replace(res, verdict=INCONCLUSIVE) if weak and res.verdict == HOLDS else res)
-    out.append(judged("thm44-holds", "Thm 4.4 concentration holds for an L-Lipschitz score",
-                      Region(hi=conc.fail_prob), conc.violations, "linear-probit surrogate on a random-init MLP",
-                      "on trained 0-1 scores no L is provable: not judged"))
+            return None
+        m = [(c.displaced.estimate - getattr(c, attr), c.displaced.lo - getattr(c, attr),
+              c.displaced.hi - getattr(c, attr)) for c in checks]
+        return Estimate(min(x[0] for x in m), (min(x[1] for x in m), min(x[2] for x in m)), 1 - THEOREM_FAIL_PROB,
+                        cfg.n_draws, "smoothed score - bound",
+                        method="min over 9 checks (random/sft/adversarial x t in 1/4,1/2,1)")
+
+    kw = dict(varied=("noise", "examples"), reason="" if checks else "p_A not certified above chance",
+              extra={"adversarial_displacement": True, "attack_strength": strength} if checks else {})
+    note = f"sigma={sigma:.3g}; adversarial attack strength at r_cert = {strength:.2f}"
+    out = [measured("thm42-holds", margin("bound_weak"), "MLP width 64", note, **kw),
+           measured("thm43-holds", margin("bound_strong"), "MLP width 64", note, **kw)]
+    out.append(measured("thm44-holds", conc.violations, "linear-probit surrogate on a random-init MLP",
+                        "a linear-probit score: on trained 0-1 scores no L is provable", varied=("noise",),
+                        extra={"delta": conc.fail_prob}))
     lo_margins = [float(clopper_pearson(int(round(c.measured * c.n)), c.n, 0.99, "lower")[0]) - c.bound for c in emb]
     est = Estimate(min(c.measured - c.bound for c in emb), (min(lo_margins), min(c.measured_upper - c.bound for c in emb)),
                    0.98, cfg.n_draws, "smoothed outcome - bound", method="min over examples")
-    out.append(judged("thm45-embedding-holds", "Thm 4.5 holds with input-embedding noise", Region(lo=0.0), est,
-                      "random-init toy transformer (d_model 32)", "sigma_emb = 0.5, one repeated-token substitution"))
+    out.append(measured("thm45-embedding-holds", est, "random-init toy transformer (d_model 32)",
+                        "sigma_emb = 0.5, one repeated-token substitution", varied=("noise",)))
     h = cex.heuristic
     est = Estimate(cex.x_prime_parameter.estimate - h.bound, (cex.x_prime_parameter.lo - h.bound,
                                                               cex.x_prime_parameter.hi - h.bound),
                    cex.x_prime_parameter.confidence, h.n, "smoothed score on x' - heuristic bound")
-    out.append(judged("thm45-heuristic-fails", "Thm 4.5 as stated fails for a repeated token", Region(hi=0.0), est,
-                      "toy transformer with the (a,b)->(a,a) embedding rows", "parameter noise sigma = 1"))
+    out.append(measured("thm45-heuristic-fails", est, "toy transformer with the (a,b)->(a,a) embedding rows",
+                        "parameter noise sigma = 1", varied=("noise",)))
     return out
 
 
 # ----------------------------------------------------------------------------------------- GO 5x
 
 
-def claim_go_enlarges(enlargement: Path | None) -> ClaimResult:
-    """From enlargement.json (toymodels.enlarge): among entries with a measured verdict (GO kept its clean
-    score), the one with the largest invariant lower bound; its verdict (computed by toymodels.enlarge.five_x_verdict: the invariant factor decides) is kept."""
-    cid, text = "go-enlarges-5x", "GO enlarges basins 5x"
-    crit = "invariant factor lower bound >= 5"
+def claim_go_enlarges(enlargement: Path | None) -> list[Measurement]:
+    """From enlargement.json (toymodels.enlarge): one Measurement of the invariant factor per entry (every
+    entry counts; no best-of); an entry whose GO arm lost its clean score records clean_score_kept False."""
     if enlargement is None or not enlargement.exists():
-        return ClaimResult.unmeasured(cid, text, crit, "no enlargement.json (run python -m toymodels enlarge)",
-                                      source=SOURCE)
+        return [measured("go-enlarges-5x", None, "", reason="no enlargement.json (run python -m toymodels enlarge)")]
     entries = json.loads(enlargement.read_text())
     usable = [e for e in entries if e.get("factor_invariant") and e["factor_invariant"].get("estimate") is not None]
     if not usable:
-        return ClaimResult.unmeasured(cid, text, crit, "no entry with an invariant factor",
-                                      source=f"{SOURCE}: {enlargement.name}")
-    measured = [e for e in usable if not str(e.get("verdict", "")).startswith("not-measured")] or usable
-    best = max(measured, key=lambda e: Estimate.from_dict(e["factor_invariant"]).lo)
-    inv, raw = Estimate.from_dict(best["factor_invariant"]), Estimate.from_dict(best["factor"])
-    res = judged(cid, text, Region(lo=5.0), inv, f"{best['kind']} {best['parameterisation']} width {best['width']}",
-                 f"{SOURCE}: {enlargement.name}; raw factor {raw.brief()}")
-    return replace(res, verdict=str(best.get("verdict", res.verdict)))
+        return [measured("go-enlarges-5x", None, "", reason="no entry with an invariant factor", note=enlargement.name)]
+    out = []
+    for e in usable:
+        inv, raw = Estimate.from_dict(e["factor_invariant"]), Estimate.from_dict(e["factor"])
+        name = f"{e['kind']} {e['parameterisation']} width {e['width']}"
+        out.append(measured("go-enlarges-5x", inv, f"toy {e['kind']} ({e['parameterisation']})", enlargement.name,
+                            varied=("noise", "examples"), entry=name,
+                            extra={"clean_score_kept": not str(e.get("verdict", "")).startswith("not-measured"),
+                                   "raw_factor": raw.brief()}))
+    return out
 
 
 # ----------------------------------------------------------------------------------------- all
 
 
-def measure_all_claims(out_dir: str | Path, quick: bool = True, enlargement: str | Path | None = None,
-                       log: Callable[[str], None] = print) -> list[ClaimResult]:
-    """Every claim in CLAIM_IDS; writes out_dir/claims.json and the records listed in the module doc.
+def measure_all(out_dir: str | Path, quick: bool = True, enlargement: str | Path | None = None,
+                log: Callable[[str], None] = print) -> list[Measurement]:
+    """Every claim's Measurements; writes out_dir/measurements.json and the records listed in the module doc.
     `enlargement`: path of enlargement.json (default: out_dir/enlargement.json)."""
     ws = Workspace(out_dir, QUICK if quick else FULL)
     start = time.perf_counter()
-    results: dict[str, ClaimResult] = {}
+    out: list[Measurement] = []
 
     def stage(label: str) -> None:
         log(f"[claims] {label} ({time.perf_counter() - start:.0f} s)")
 
     stage("MLP width sweep")
     points = measure_widths(ws)
-    results["worst-much-narrower"] = claim_worst_narrower(points)
-    results["basins-widen-with-size"] = claim_widen_with_size(points)
+    out += [claim_worst_narrower(points), claim_widen_with_size(points)]
     stage("training checkpoints")
-    results["basins-widen-with-training"] = claim_widen_with_training(ws)
+    out.append(claim_widen_with_training(ws))
     stage("theorems")
-    for r in theorem_claims(ws, points):
-        results[r.id] = r
+    out += theorem_claims(ws, points)
     stage("forgetting")
-    results["go-forgets-less"] = claim_go_forgets_less(ws, points)
-    results["go-enlarges-5x"] = claim_go_enlarges(Path(enlargement) if enlargement else ws.out / "enlargement.json")
+    out.append(claim_go_forgets_less(ws, points))
+    out += claim_go_enlarges(Path(enlargement) if enlargement else ws.out / "enlargement.json")
     stage("transformer")
     m = measure_transformer(ws)
-    results["basin-flat-then-collapse"] = claim_flat_then_collapse(m)
-    results["nll-smooth"] = claim_nll_smooth(m)
-    results["basins-nested"] = claim_nested(m)
-    results["benign-sft-like-random"] = claim_benign(m)
-    results["adversarial-sft-kills-safety-first"] = claim_adversarial_safety_first(m)
-    results["adversarial-sft-near-worst-case"] = claim_adversarial_near_worst(m)
-    results["strict-basin-90pct-at-99"] = claim_strict_basin(ws, m)
-    ordered = [results[c] for c in CLAIM_IDS]
-    ws.dump("claims", [r.to_dict() for r in ordered])
-    stage(f"done: {sum(r.verdict == HOLDS for r in ordered)}/{len(ordered)} hold")
-    return ordered
+    out += [claim_flat_then_collapse(m), claim_nll_smooth(m), *claim_nested(m), claim_benign(m),
+            claim_adversarial_safety_first(m), claim_adversarial_near_worst(m), claim_strict_basin(ws, m)]
+    out = [replace(x, training_seed=ws.cfg.seed) for x in out]
+    ws.dump("measurements", [measurement_to_dict(x) for x in out])
+    stage(f"done: {len(out)} measurements")
+    return out
+
+
+def measure_all_claims(out_dir: str | Path, quick: bool = True, enlargement: str | Path | None = None,
+                       log: Callable[[str], None] = print) -> list[ClaimResult]:
+    """measure_all, judged by the registry (theory.claims.judge_all); writes out_dir/claims.json."""
+    rows = judge_all(measure_all(out_dir, quick, enlargement, log))
+    (Path(out_dir) / "claims.json").write_text(json.dumps(to_json_value(document(rows)), indent=1, allow_nan=False))
+    return rows
 
 
 def summary_lines(results: Sequence[ClaimResult]) -> list[str]:

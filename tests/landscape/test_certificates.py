@@ -108,3 +108,44 @@ def test_an_error_inside_the_score_leaves_the_weights_bitwise():
     with pytest.raises(RuntimeError):
         certify(model, Failing(), SIGMA, n=10, ctx=ProbeContext(seed=0))
     assert same_bits(model, bits)
+
+
+def test_several_examples_per_trial_bound_the_exact_smoothed_score():
+    from landscape.evaluate import ProbeEvaluator
+    from landscape.smoothing import draw_noise
+
+    thresholds = np.array([-0.4, -0.8, -1.2, -1.6, 0.5])
+    v = torch.zeros(D, dtype=torch.float64)
+    v[1] = 1.0
+    model, score = HalfSpace(torch.zeros(D), v), threshold_score(thresholds)
+    p_a = float(np.mean(norm.cdf(-thresholds / SIGMA)))
+    bits = param_bits(model)
+    cert = certify(model, score, SIGMA, n=200, q=0.3, confidence=0.99, ctx=ProbeContext(seed=8), b=3)
+    assert same_bits(model, bits) and cert.examples_per_trial == 3
+    assert cert.p_lower <= p_a and cert.certified
+    draws = draw_noise(ProbeEvaluator(model, score, ProbeContext(seed=8)), SIGMA, 200, mode="pairs", b=3)
+    assert all(len(set(ids)) == 3 and list(ids) == sorted(ids) for ids in draws.subsets)
+    assert draws.example_ids is None and abs(float(draws.values.mean()) - p_a) < 0.1
+    with pytest.raises(UserInputError):
+        certify(model, score, SIGMA, n=10, b=6)
+
+
+def test_certificates_of_two_scores_share_each_noise_draw(monkeypatch):
+    """certify_many on one noise plan: each certificate equals the one certify makes alone, and draw j's noise
+    is made once for both scores."""
+    import landscape.kinds.base as kinds_base
+    from landscape.certificates import certify_many
+
+    model, score = half_space()
+    other = threshold_score([-0.4, -1.2], name="other")
+    alone = [certify(model, s, sig, ProbeContext(seed=3), n=40, q=0.3, b=b)
+             for s, sig, b in ((score, SIGMA, 1), (other, 0.5, 2))]
+    calls = []
+    real = kinds_base.noise_chunks
+    monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    both = certify_many([(model, score, SIGMA, ProbeContext(seed=3), 1), (model, other, 0.5, ProbeContext(seed=3), 2)],
+                        n=40, q=0.3)
+    assert len(calls) == 40
+    for a, j in zip(alone, both):
+        assert (a.p_a.lo, a.p_a.estimate, a.radius, a.noise_seeds, a.examples_per_trial) == \
+               (j.p_a.lo, j.p_a.estimate, j.radius, j.noise_seeds, j.examples_per_trial)

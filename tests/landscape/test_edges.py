@@ -120,3 +120,68 @@ def test_a_loss_edge_is_where_the_nll_rises_by_tau():
             assert score(model).value > base + tau
         with perturbed(model, spec, sign * search.lo):
             assert score(model).value <= base + tau
+
+
+def _mixed_half_space(n: int = 60, d: int = 30):
+    """A half-space score with n thresholds: those below 0 are correct at θ₀ = 0, the rest wrong; the score
+    moves along any direction as examples flip one by one."""
+    v = torch.zeros(d, dtype=torch.float64)
+    v[0] = 1.0
+    thresholds = torch.linspace(-1.5, 1.0, n, dtype=torch.float64)
+    return HalfSpace(torch.zeros(d), v), threshold_score(thresholds.tolist())
+
+
+def test_early_stopped_edges_decide_exactly_as_whole_set_scoring():
+    model, score = _mixed_half_space()
+    bits = param_bits(model)
+    opts = dict(k=4, tau=0.1, alpha_start=0.05, alpha_max=20.0, n_checks=3, ctx=ProbeContext(seed=5))
+    full = basin_edges(model, score, **opts)
+    early = basin_edges(model, score, stop_early=True, hold=True, chunk=4, **opts)
+    assert same_bits(model, bits)
+    assert early.chunks and sorted(i for c in early.chunks for i in c) == list(range(60))
+    threshold = full.baseline - 0.1
+    compared = 0
+    for f, e in zip(full.directions, early.directions):
+        for fs, es, sign in ((f.plus, e.plus, 1.0), (f.minus, e.minus, -1.0)):
+            assert (fs.lo, fs.hi, fs.censored, fs.non_monotone, fs.first_exit_below) == \
+                   (es.lo, es.hi, es.censored, es.non_monotone, es.first_exit_below)
+            assert [a for a, _ in fs.evaluations] == [a for a, _ in es.evaluations]
+            assert len(es.examples_scored) == len(es.evaluations)
+            for (a, exact), (_, bound), m in zip(fs.evaluations, es.evaluations, es.examples_scored):
+                with perturbed(model, DirectionSpec("gaussian", seed=e.direction["seed"]), sign * a):
+                    assert score(model).value == exact
+                assert 1 <= m <= 60
+                if exact < threshold:       # an exit: the recorded value is an upper bound below t
+                    assert exact <= bound < threshold
+                else:                        # no exit: a lower bound at or above t
+                    assert threshold <= bound <= exact
+                compared += 1
+    assert compared >= 8 * 6
+    assert early.examples_scored < 0.8 * full.examples_scored
+    assert same_bits(model, bits)
+
+
+def test_early_stopped_edges_resume_from_their_chunk_rows(tmp_path):
+    from landscape.store import ResultStore
+
+    model, score = _mixed_half_space()
+    store = ResultStore(tmp_path / "rows.jsonl")
+    opts = dict(k=2, tau=0.1, alpha_start=0.05, alpha_max=20.0, n_checks=2, stop_early=True, hold=True, chunk=4)
+    first = basin_edges(model, score, ProbeContext(store=store, seed=9, model_id="m"), **opts)
+    written = sum(1 for _ in open(tmp_path / "rows.jsonl"))
+    again = basin_edges(model, score, ProbeContext(store=ResultStore(tmp_path / "rows.jsonl"), seed=9,
+                                                   model_id="m"), **opts)
+    assert again.directions == first.directions
+    assert sum(1 for _ in open(tmp_path / "rows.jsonl")) == written   # the rerun evaluated nothing
+    chunk_rows = sum(math.ceil(m / 4) for d in first.directions for s in (d.plus, d.minus)
+                     for m in s.examples_scored)
+    assert written >= chunk_rows + 1   # one row per scored chunk, plus the clean baseline
+
+
+def test_early_stop_falls_back_to_whole_set_scoring_for_losses():
+    torch.manual_seed(0)
+    model = torch.nn.Embedding(6, 6)
+    score = NLLScore(torch.randint(0, 6, (4, 9)))
+    res = basin_edges(model, score, k=1, tau=0.05, alpha_start=1e-2, alpha_max=10.0, stop_early=True,
+                      ctx=ProbeContext(seed=2))
+    assert res.chunks == () and res.directions[0].plus.examples_scored == ()

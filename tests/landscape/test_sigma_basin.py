@@ -193,3 +193,117 @@ def test_auto_b_is_kept_in_the_store_so_a_rerun_repeats_it(tmp_path, monkeypatch
     again = run()
     assert again.examples_per_trial == first.examples_per_trial
     assert again.points == first.points and again.n_evals == 0
+
+
+def test_bracket_window_starts_at_the_nearest_point_and_spans_the_target_ratio():
+    from landscape.sigma_basin import bracket_window
+
+    grid = [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert bracket_window(grid, 4.0) == (2, 4)            # middle point, and the largest within 4×
+    assert bracket_window(grid, 4.0, start=1.9) == (1, 3)
+    assert bracket_window(grid, 1.5, start=2.0) == (1, 2)  # at least the next point
+    assert bracket_window(grid, 4.0, start=16.0) == (4, 5)  # nothing above the last point
+
+
+@pytest.mark.parametrize("start", [None, 3.0, 0.1])
+def test_bracket_search_scores_two_sigma_per_trial_and_meets_its_ratio(start):
+    model, score = model_and_score()
+    star = true_sigma_basin()
+    ratio = SIGMAS[2] / SIGMAS[0] * 1.0001                  # two grid steps
+    full = sigma_basin(model, score, SIGMAS, tau=TAU, n=400, b=1, confidence=0.99, ctx=ProbeContext(seed=4))
+    res = sigma_basin(model, score, SIGMAS, tau=TAU, n=400, b=1, confidence=0.99, ctx=ProbeContext(seed=4),
+                      target_ratio=ratio, start=start)
+    est = res.sigma_basin
+    assert est.lo <= star <= est.hi
+    first = SIGMAS[len(SIGMAS) // 2] if start is None else min(SIGMAS, key=lambda s: abs(np.log(s / start)))
+    assert first in [p.sigma for p in res.points if p.trials > 0]   # the window starts where it was told
+    # it stops when the declared resolution is reached, or when every σ it could still try between the
+    # ends was left undecided at its budget
+    between = [p for p in res.points if est.lo < p.sigma < est.hi]
+    assert est.hi <= ratio * est.lo or (between and all(p.decision == "undecided" and p.trials == 400
+                                                        for p in between))
+    assert all(p.trials <= 400 for p in res.points)
+    for p in res.points:                                    # decisions are right (their truths are known)
+        drop = 1 - np.mean(norm.cdf(-B / p.sigma))
+        assert not p.inside or drop < TAU
+        assert not p.outside or drop > TAU
+    trials = sum(p.trials for p in res.points)
+    assert trials == res.n_evals - 1
+    assert trials < sum(p.trials for p in full.points)
+
+
+def test_bracket_search_leaves_an_undecidable_end_at_its_budget_and_moves_on():
+    model, score = model_and_score()
+    star = true_sigma_basin()
+    # the two middle σ sit at the boundary (no budget decides them); 60 trials are below the floor that any
+    # inside certificate needs (τ = 0.1 on [−1, 1] at 99 %), while 10σ* is far outside
+    grid = [star / 3.0, star * 0.999, star * 1.001, star * 10.0]
+    res = sigma_basin(model, score, grid, tau=TAU, n=60, b=4, confidence=0.99, ctx=ProbeContext(seed=6),
+                      target_ratio=1.01, start=star)
+    got = {p.sigma: (p.decision, p.trials) for p in res.points}
+    assert got[grid[1]] == ("undecided", 60) and got[grid[2]] == ("undecided", 60)  # the first window
+    assert got[grid[0]] == ("undecided", 60)       # the lower end moved down, and cannot be certified either
+    assert got[grid[3]][0] == "outside" and got[grid[3]][1] < 60   # the upper end moved up and decided
+    assert res.sigma_basin.ci == (0.0, grid[3])
+
+
+def test_joint_search_over_two_scores_draws_each_noise_once_and_matches_each_alone(monkeypatch):
+    """Two capabilities of one model on one noise plan: each result is the one its score gets alone (same
+    trials, same decisions), and trial j's noise is drawn once for both."""
+    import landscape.kinds.base as kinds_base
+    from landscape.sigma_basin import SigmaTask, joint_sigma_basins
+
+    model, score = model_and_score()
+    other = threshold_score(B * 2.0, name="wider")
+    grids = (SIGMAS, SIGMAS * 2.0)
+    kw = dict(tau=TAU, n=300, b=2, confidence=0.99, target_ratio=3.0)
+    alone = [sigma_basin(model, s, g, ProbeContext(seed=4), start=g[3], **kw) for s, g in zip((score, other), grids)]
+    calls = []
+    real = kinds_base.noise_chunks
+    monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    tasks = [SigmaTask(model, s, ProbeContext(seed=4), g, g[3], 2) for s, g in zip((score, other), grids)]
+    joint = joint_sigma_basins(tasks, **{k: v for k, v in kw.items() if k != "b"})
+    for a, j in zip(alone, joint):
+        assert [(p.sigma, p.trials, p.decision, p.drop.ci) for p in a.points] == \
+               [(p.sigma, p.trials, p.decision, p.drop.ci) for p in j.points]
+        assert a.sigma_basin.ci == j.sigma_basin.ci
+    used = {seed for r in joint for p in r.points for seed in p.noise_seeds}
+    assert len(calls) == len(set(calls)) == len(used)          # one draw per trial index, not one per score
+    assert len(calls) < sum(p.trials for r in joint for p in r.points)
+
+
+def test_short_memory_draws_the_noise_again_with_the_same_result(monkeypatch, capsys):
+    """When free memory cannot hold a noise vector, each σ draws it again: the same bits, so the same
+    decisions and intervals, only more noise draws."""
+    import landscape.directions as directions
+    import landscape.kinds.base as kinds_base
+
+    model, score = model_and_score()
+    kw = dict(tau=TAU, n=200, b=2, confidence=0.99, ctx=ProbeContext(seed=4))
+    calls = []
+    real = kinds_base.noise_chunks
+    monkeypatch.setattr(kinds_base, "noise_chunks", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    held = sigma_basin(model, score, SIGMAS, **kw)
+    drawn_held = len(calls)
+    monkeypatch.setattr(directions, "free_bytes", lambda device: 16)   # 16 bytes free: nothing fits
+    calls.clear()
+    short = sigma_basin(model, score, SIGMAS, **kw)
+    assert "drawing it again at every sigma" in capsys.readouterr().err
+    assert [(p.sigma, p.trials, p.decision, p.drop.ci) for p in short.points] == \
+           [(p.sigma, p.trials, p.decision, p.drop.ci) for p in held.points]
+    assert len(calls) == sum(p.trials for p in short.points) > drawn_held   # one draw per (trial, σ)
+
+
+def test_bracket_search_narrows_from_between_settled_ends():
+    """The start σ sits on the boundary (undecidable): the lower end moves down and is certified inside, the
+    upper end 4σ* is certified outside, the ratio 8 exceeds the target 4, so the never-visited 2σ* in
+    between is scored, certified outside, and closes the interval to the target."""
+    model, score = model_and_score()
+    star = true_sigma_basin()
+    grid = [star * f for f in (0.25, 0.5, 1.0, 2.0, 4.0)]
+    res = sigma_basin(model, score, grid, tau=TAU, n=400, b=4, confidence=0.99, ctx=ProbeContext(seed=7),
+                      target_ratio=4.0, start=star)
+    got = {round(p.sigma / star, 2): (p.decision, p.trials) for p in res.points}
+    assert got[1.0] == ("undecided", 400) and got[0.5][0] == "inside" and got[4.0][0] == "outside"
+    assert got[2.0][0] == "outside" and 0.25 not in got
+    assert res.sigma_basin.ci == (grid[1], grid[3])

@@ -139,11 +139,38 @@ def _n_evals(summary: dict) -> dict[str, int]:
 
 
 def test_n_evals_counts_rows_of_the_stage(quick_dir):
-    """Each stage's n_evals is its rows: the clean baseline plus every probe its result lists."""
-    block = json.loads((quick_dir / "summary.json").read_text())["capabilities"]["tiny"]
-    assert block["basin_edge"]["n_evals"] == 1 + sum(len(d) for d in block["basin_edge"]["evaluations"])
-    assert block["sigma_basin_n_evals"] == 1 + sum(p["p_a"]["n"] for p in block["sigma_basin_points"])
-    assert block["certificate"]["n_evals"] == 1 + block["certificate"]["n_trials"] == 9
+    """Each stage's n_evals is its rows in rows.jsonl, counted here from the file: the clean baseline plus
+    the edge chunks at the directions and α the stage lists, the σ-basin's trials and pilot, the
+    certificate's draws."""
+    summary = json.loads((quick_dir / "summary.json").read_text())
+    block = summary["capabilities"]["tiny"]
+    rows = [json.loads(line)["key"] for line in (quick_dir / "rows.jsonl").read_text().splitlines()]
+    probes = [r for r in rows if r["direction"] is not None and r["alpha"] != 0.0]  # not S(θ₀), not b's choice
+    edge_seeds = {summary["seed"] + i for i in range(2)}
+    edge_alphas = {a for d in block["basin_edge"]["evaluations"] for a, _ in d}
+    edge = [r for r in probes if r["direction"]["seed"] in edge_seeds and r["alpha"] in edge_alphas]
+    scored = sum(sum(per_direction) for per_direction in block["basin_edge"]["examples_scored"])
+    assert sum(len(r["example_ids"]) for r in edge) == scored          # every scored example is one row's
+    assert block["basin_edge"]["n_evals"] == 1 + len(edge)
+    sigmas = {p["sigma"] for p in block["sigma_basin_points"]}
+    seeds = {s for p in block["sigma_basin_points"] for s in p["noise_seeds"]}
+    trials = [r for r in probes if r["alpha"] in sigmas and r["direction"]["seed"] in seeds]
+    assert len(trials) == sum(t["trials"] for t in block["sigma_basin_trials"])
+    pilot_sigma = block["sigma_basin"]["extra"]["b_choice"]["pilot_sigma"]
+    cert_seeds = set(block["certificate"]["noise_seeds"])
+    pilot = [r for r in probes if r["alpha"] == pilot_sigma
+             and r["direction"]["seed"] not in seeds | cert_seeds | edge_seeds]
+    assert len(pilot) == 12                                               # 6 pilot draws on the set and 1
+    assert block["sigma_basin_n_evals"] == 1 + len(trials) + len(pilot)
+    cert = block["certificate"]
+    drawn = [r for r in probes if r["alpha"] == cert["sigma"] and r["direction"]["seed"] in set(cert["noise_seeds"])]
+    assert block["certificate"]["n_evals"] == 1 + len(drawn) == 1 + cert["n_trials"]
+
+
+def test_go_arms_are_left_out_of_the_quick_check_with_their_reason(quick_dir):
+    go = json.loads((quick_dir / "summary.json").read_text())["go_enlargement"]
+    assert go["verdict"] == "not-measured: under-trained"
+    assert (go["steps"], go["batch_size"], go["authors_steps"], go["authors_batch_size"]) == (20, 4, 5600, 64)
 
 
 def test_killed_and_resumed_run_reports_the_same_n_evals(tmp_path, quick_dir, tiny_hf_dir, task):
@@ -171,15 +198,22 @@ def test_manifest_records_the_run_without_machine_paths(quick_dir, tmp_path, cap
     assert main(["report", str(report_dir)]) == 0
     text = (report_dir / "report.md").read_text()
     assert "## Produced by" in text and "`llm-check run --quick" in text and "CPU kernels" in text
+    assert "paired sequential search, b = " in text and "trials per measured σ: σ = " in text
+    assert "GO arms are not part of the quick check" in text and "not-measured: under-trained" in text
     runs = json.loads((report_dir / "manifest.json").read_text())["runs"]
     assert [r["command"][1] for r in runs] == ["run", "report"]
 
 
-def test_rerunning_a_stage_writes_byte_identical_rows(tmp_path, quick_dir, tiny_hf_dir, task):
+def test_rerunning_a_stage_writes_byte_identical_rows(tmp_path, tiny_hf_dir, task):
     """Same command, same seed, a fresh folder: the same rows.jsonl, byte for byte (effective norms summed
-    in a fixed order, float64)."""
-    again = tmp_path / "again"
-    assert main([*QUICK, "--model", str(tiny_hf_dir), "--tasks", str(task), "--output-path", str(again)]) == 0
-    first, second = (quick_dir / "rows.jsonl").read_bytes(), (again / "rows.jsonl").read_bytes()
+    in a fixed order, float64). With b fixed: b=auto is timed on the machine (and kept as a row, so that a
+    resumed run repeats it, but a fresh folder times it again)."""
+    runs = []
+    for name in ("first", "again"):
+        out = tmp_path / name
+        assert main([*QUICK, "--b", "2", "--model", str(tiny_hf_dir), "--tasks", str(task),
+                     "--output-path", str(out)]) == 0
+        runs.append((out / "rows.jsonl").read_bytes())
+    first, second = runs
     assert first.count(b"\n") > 10 and b'"effective_norm"' in first
     assert first == second

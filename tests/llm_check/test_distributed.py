@@ -68,10 +68,10 @@ def test_two_rank_gloo_rows_equal_one_process(tmp_path, tiny_hf_dir):
 
 
 def test_two_rank_gloo_sigma_basin_equals_one_process(tmp_path, tiny_hf_dir):
-    """Sharded (noise, σ, example) trials: merged rows and the σ-basin equal a 1-process grid σ-basin's."""
+    """Sharded fixed-n (noise, σ, example) trials: merged rows and the σ-basin equal a 1-process grid σ-basin's."""
     task = str(write_task(tmp_path / "tiny.jsonl"))
     sigmas, n = [0.02, 0.2], 6
-    merged = launch_local(2, tiny_hf_dir, task, tmp_path / "two", sigmas=sigmas, n=n)
+    merged = launch_local(2, tiny_hf_dir, task, tmp_path / "two", sigmas=sigmas, n=n, search="grid")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -90,3 +90,50 @@ def test_two_rank_gloo_sigma_basin_equals_one_process(tmp_path, tiny_hf_dir):
     assert again.n_evals == 0  # everything came from the merged rows
     assert summary["n_evals"] == len(one)  # the summary counts the stage's rows, whichever process made them
     assert again.sigma_basin.to_dict() == one_basin.sigma_basin.to_dict()
+
+
+def _one_process(tiny_hf_dir, task, out, sigmas, **kw):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each spawned rank runs
+    try:
+        lm = load_model(tiny_hf_dir)
+        score = make_score(load_task(task), lm.tokenizer)
+        cap = Capability(score.name, score)
+        ctx = RunContext.from_loaded(lm, out)
+        return ctx, cap, sigma_basin_run(ctx, cap, sigmas, search="sequential", **kw)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_two_rank_gloo_sequential_sigma_basin_equals_one_process(tmp_path, tiny_hf_dir):
+    """The sequential engine with its rounds' trials split over 2 ranks: the merged rows, the decisions and
+    the σ-basin are those of one process (the drops enter each σ's sequence in trial order on every rank)."""
+    task = str(write_task(tmp_path / "tiny.jsonl"))
+    sigmas, kw = [0.02, 0.2, 2.0], dict(n=30, b=2, look_every=10)
+    merged = launch_local(2, tiny_hf_dir, task, tmp_path / "two", sigmas=sigmas, n=kw["n"], b=kw["b"])
+    assert not list((tmp_path / "two").glob("rows.rank*"))
+    _, _, alone = _one_process(tiny_hf_dir, task, tmp_path / "one", sigmas, **kw)
+    one = _rows(tmp_path / "one" / "rows.jsonl")
+    assert len(one) == 1 + sum(p.trials for p in alone.points) and len(alone.points) == len(sigmas)
+    assert _rows(merged) == one
+    ctx, cap, again = _one_process(tiny_hf_dir, task, tmp_path / "two", sigmas, **kw)
+    assert again.n_evals == 0                                  # every trial came from the merged rows
+    assert [(p.sigma, p.trials, p.decision, p.drop.ci) for p in again.points] == \
+           [(p.sigma, p.trials, p.decision, p.drop.ci) for p in alone.points]
+    assert again.sigma_basin.to_dict() == alone.sigma_basin.to_dict()
+    assert distributed._sigma_summary(ctx, cap, again)["n_evals"] == len(one)
+
+
+def test_two_rank_auto_b_is_chosen_once_for_every_rank(tmp_path, tiny_hf_dir):
+    import json
+
+    task = str(write_task(tmp_path / "tiny.jsonl"))
+    merged = launch_local(2, tiny_hf_dir, task, tmp_path / "two", sigmas=[0.02, 2.0], n=10)
+    rows = [json.loads(line) for line in merged.read_text().splitlines()]
+    choices = [r for r in rows if (r["key"]["direction"] or {}).get("kind") == "examples-per-trial"]
+    assert len(choices) == 1
+    b = choices[0]["values"]["b"]
+    pilot_sigma = choices[0]["values"]["pilot_sigma"]
+    trials = [r for r in rows if r["key"]["direction"] and r["key"]["direction"]["kind"] == "gaussian"
+              and r["key"]["alpha"] in (0.02, 2.0) and r["key"]["alpha"] != pilot_sigma]
+    assert trials and {len(r["key"]["example_ids"]) for r in trials} == {b}

@@ -13,23 +13,25 @@ from llm_runs_support import write_task
 from scipy.stats import norm
 
 from landscape.store import ResultStore
-from llm_check.quick import (
-    QuickConfig,
+from llm_check.quick import STAGES, QuickConfig, run_quick
+from llm_check.quick_cost import (
+    PRIOR_VAR_BETWEEN,
+    PRIOR_VAR_WITHIN,
     UnitCosts,
     busy_machine_warning,
     dry_run,
     edge_evals_per_direction,
     estimate_cost,
     other_cpu_share,
-    run_quick,
 )
 from llm_check.runs import Capability, RunContext
 from llm_check.scores import make_score
 from llm_check.tasks import load_jsonl_task
 from theory.sequential import betting_interval
 
-SMALL = QuickConfig(k=2, n_noise=8, grid_low=1, grid_high=0, rel_precision=1.0, n_checks=1, worst_steps=1,
-                    go_steps=2, go_batch_size=2, go_block_size=16, alpha_start=0.05, multipliers=(2.0,))
+SMALL = QuickConfig(k=2, n_noise=8, n_certificate=6, grid_low=1, grid_high=0, rel_precision=1.0, n_checks=1,
+                    worst_steps=1, go_steps=2, go_batch_size=2, go_block_size=16, alpha_start=0.05,
+                    multipliers=(2.0,), stages=STAGES)
 
 
 @pytest.fixture(scope="module")
@@ -68,29 +70,68 @@ def test_summary_contract(quick_run):
         assert math.isfinite(after["train_loss_first"]) and math.isfinite(after["train_loss_last"])
 
 
+def _rows(out):
+    return [r for r in ResultStore(out / "rows.jsonl").rows() if r.key["score"] == "tiny" and r.key["model"] == "tiny"]
+
+
+def _paired_drops(out, sigma: float, seeds: list[int], b: int) -> list[float]:
+    """Per noise seed (in the given order): mean clean outcome of the trial's b examples minus their score
+    under that noise at σ, read back from the stored rows (the GO stage's fixed-n path draws the same seeds
+    on one example each)."""
+    rows = _rows(out)
+    clean = next(r for r in rows if r.key["direction"] is None and r.key["example_ids"] is None)
+    by_seed = {r.key["direction"]["seed"]: r for r in rows
+               if r.key["alpha"] == sigma and r.key["direction"] is not None and r.key["example_ids"] is not None
+               and len(r.key["example_ids"]) == b
+               and r.key["direction"]["kind"] == "gaussian" and r.key["direction"]["seed"] in set(seeds)}
+    assert len(by_seed) == len(seeds)
+    outcomes = clean.values["outcomes"]
+    return [sum(outcomes[i] for i in by_seed[s].key["example_ids"]) / len(by_seed[s].key["example_ids"])
+            - by_seed[s].values["value"] for s in seeds]
+
+
 def test_certificate_rederived_from_rows(quick_run):
     """p_lower = S(θ₀) − the one-sided betting upper bound of the paired drops, recomputed from the stored
-    rows (clean outcome of each trial's example minus its outcome under noise); radius = σ(Φ⁻¹(p_lower) −
-    Φ⁻¹(q))."""
+    rows (the clean score of each trial's examples minus their score under noise); radius = σ(Φ⁻¹(p_lower) −
+    Φ⁻¹(q)); b examples per trial, the σ-basin's."""
     out, summary, _, _ = quick_run
-    cert = summary["capabilities"]["basic"]["certificate"]
-    rows = [r for r in ResultStore(out / "rows.jsonl").rows() if r.key["score"] == "tiny" and r.key["model"] == "tiny"]
-    clean = next(r for r in rows if r.key["direction"] is None and r.key["example_ids"] is None)
-    trials = [r for r in rows if r.key["alpha"] == cert["sigma"] and r.key["direction"] is not None
-              and r.key["direction"]["kind"] == "gaussian" and r.key["example_ids"] is not None
-              and len(r.key["example_ids"]) == 1 and r.key["direction"]["seed"] in set(cert["noise_seeds"])]
-    assert len(trials) == cert["n_trials"] == SMALL.n_noise
-    drops = [clean.values["outcomes"][r.key["example_ids"][0]] - r.values["value"] for r in trials]
-    order = {s: i for i, s in enumerate(cert["noise_seeds"])}
-    drops = [d for _, d in sorted(zip((order[r.key["direction"]["seed"]] for r in trials), drops))]
+    block = summary["capabilities"]["basic"]
+    cert = block["certificate"]
+    assert cert["n_trials"] == SMALL.n_certificate == len(cert["noise_seeds"])
+    assert cert["examples_per_trial"] == block["sigma_basin_trials"][0]["b"]
+    drops = _paired_drops(out, cert["sigma"], cert["noise_seeds"], cert["examples_per_trial"])
     upper = betting_interval(drops, confidence=cert["confidence"], bounds=(-1.0, 1.0), sided="upper")[1]
-    expected = max(0.0, clean.values["value"] - upper)
-    assert cert["p_a_lower"] == pytest.approx(expected, abs=1e-9)
+    clean = block["clean_score"]
+    assert cert["p_a_lower"] == pytest.approx(max(0.0, clean - upper), abs=1e-9)
     if cert["p_a_lower"] >= cert["q"]:
         radius = cert["sigma"] * (norm.ppf(cert["p_a_lower"]) - norm.ppf(cert["q"]))
         assert cert["radius"] == pytest.approx(radius, rel=1e-9)
     else:
         assert cert["radius"] == 0.0
+
+
+def test_sequential_sigma_basin_rederived_from_rows(quick_run):
+    """Each measured σ's drop interval is the two-sided betting interval of its stored paired drops at the
+    Bonferroni level over the grid; its decision follows from that interval against τ; the σ-basin interval
+    is [largest inside, smallest outside]."""
+    out, summary, _, _ = quick_run
+    block = summary["capabilities"]["basic"]
+    m = SMALL.grid_low + SMALL.grid_high + 1
+    level = 1 - (1 - SMALL.edge_confidence) / m
+    trials = {t["sigma"]: t for t in block["sigma_basin_trials"]}
+    assert trials and all(set(t) == {"sigma", "trials", "b", "decision"} for t in trials.values())
+    for point in block["sigma_basin_points"]:
+        drops = _paired_drops(out, point["sigma"], point["noise_seeds"], trials[point["sigma"]]["b"])
+        lo, hi = betting_interval(drops, confidence=level, bounds=(-1.0, 1.0))
+        assert point["drop"]["ci"] == pytest.approx([lo, hi], abs=1e-12)
+        t = trials[point["sigma"]]
+        assert t["trials"] == len(drops) <= SMALL.n_noise
+        assert t["decision"] == ("inside" if hi < SMALL.tau else "outside" if lo > SMALL.tau else "undecided")
+    inside = [s for s, t in trials.items() if t["decision"] == "inside"]
+    outside = [s for s, t in trials.items() if t["decision"] == "outside"]
+    hi = min(outside, default=math.inf)
+    ci = [float(x) for x in block["sigma_basin"]["ci"]]   # the summary writes inf as "inf"
+    assert ci == pytest.approx([max([s for s in inside if s < hi], default=0.0), hi])
 
 
 def test_worst_to_most_ratio_consistent(quick_run):
@@ -125,16 +166,15 @@ def test_dry_run_writes_nothing_and_leaves_the_model_bitwise(tmp_path, tiny_mode
     out = tmp_path / "out"
     assert not out.exists() or not any(out.iterdir())  # no rows, no GO checkpoint, no worst direction
     assert "total" in capsys.readouterr().out
-    assert set(est) >= {"basic/edges", "basic/sigma_basin", "worst_case/direction", "go_enlargement"}
-    assert all(v > 0 for k, v in est.items() if not k.endswith("/certificate"))
+    assert set(est) >= {"basic/edges", "sigma_basin", "worst_case/direction", "go_enlargement"}
+    assert all(v > 0 for k, v in est.items() if k != "certificate")
     for n, p in tiny_model.named_parameters():
         assert torch.equal(p, before[n]), n
 
 
 def _unit_costs() -> UnitCosts:
-    return UnitCosts(full_eval={"a": 1.0}, probe_full={"a": 2.0},
-                     trial={"a": {"gaussian": 1.0, "multiplicative": 3.0}},
-                     go_step=5.0, go_fixed=7.0, ascent_step=11.0, ascent_fixed=13.0)
+    return UnitCosts(noise=2.0, write=0.5, eval_one={"a": 0.25}, eval_set={"a": 4.25}, n_examples={"a": 17},
+                     clean={"a": 0.5}, go_step=5.0, go_fixed=7.0, ascent_step=11.0, ascent_fixed=13.0)
 
 
 class _Fake:
@@ -142,23 +182,63 @@ class _Fake:
 
 
 def test_cost_estimate_counts():
-    """Stage cost = count × unit: edges K·(evals per direction)·probe + the baseline; σ-basin m·n·trial;
-    GO (arms = multipliers + control): training, before's invariant basin, per arm a clean score and both basins."""
+    """Stage cost = count × unit (llm_check.quick_cost's doc), each count written out here from that doc."""
     costs = _unit_costs()
+    assert costs.eval("a", 9) == pytest.approx(0.25 + 4.0 * 8 / 16)          # the line through 1 and N
+    cfg = QuickConfig(**{**asdict(SMALL), "sigma_search": "grid", "edge_stop_early": False})
     m = SMALL.grid_low + SMALL.grid_high + 1
-    cfg = QuickConfig(**{**asdict(SMALL), "sigma_search": "grid"})
     est = estimate_cost(costs, [_Fake()], cfg)
-    assert est["a/sigma_basin"] == m * cfg.n_noise * 1.0
-    assert est["a/certificate"] == cfg.n_noise * 1.0  # fresh noise: never re-read from the σ-basin
-    assert est["a/edges"] == cfg.k * edge_evals_per_direction(cfg) * 2.0 + 1.0
+    trial = 2.0 + 0.5 + 0.25                                                    # noise + write + one example
+    assert est["sigma_basin"] == pytest.approx(m * cfg.n_noise * trial)
+    assert est["certificate"] == pytest.approx(cfg.n_certificate * trial)  # b = 1 off the sequential path
+    per_direction = edge_evals_per_direction(cfg)
+    assert est["a/edges"] == pytest.approx(cfg.k * per_direction * (2.0 + 0.5 + 4.25) + 4.25)
     assert est["worst_case/direction"] == 13.0 + cfg.worst_steps * 11.0
     arms = len(cfg.multipliers) + 1
-    assert est["go_enlargement"] == (arms * (7.0 + cfg.go_steps * 5.0) + (3.0 + arms * (1.0 + 3.0)) * m * cfg.n_noise
-                                     + arms * 1.0)
+    assert est["go_enlargement"] == pytest.approx(arms * (7.0 + cfg.go_steps * 5.0)
+                                                  + (1 + 2 * arms) * m * cfg.n_noise * trial + arms * 4.25)
+    # early stopping: one held draw per direction, each evaluation a write and (1 + S(θ₀))/2 of the set
+    early = estimate_cost(costs, [_Fake()], QuickConfig(**{**asdict(cfg), "edge_stop_early": True}))
+    assert early["a/edges"] == pytest.approx(cfg.k * (2.0 + per_direction * (0.5 + 0.75 * 4.25)) + 4.25)
     # the default 7-point grid: all 7 sigmas, or the binary search's 3 plus half a step up on average
     for search, points in (("grid", 7), ("bisect", 3.5)):
         cfg = QuickConfig(sigma_search=search)
-        assert estimate_cost(costs, [_Fake()], cfg)["a/sigma_basin"] == points * cfg.n_noise * 1.0
+        assert estimate_cost(costs, [_Fake()], cfg)["sigma_basin"] == pytest.approx(points * cfg.n_noise * trial)
+
+
+def test_sequential_cost_uses_the_engines_rule_with_the_stated_priors():
+    """The joint sequential σ-basin: per capability a pilot and T_c trials of 2·(write + eval(b_c)), one noise
+    draw per trial for all (max T_c draws); b_c and T_c from the engine's cost rule, recomputed here from its
+    formula: trials(b) = max(2 Var(V_b) log(1/α) / (τ/2)², floor)."""
+    from landscape.sigma_basin import PILOT_DRAWS, floor_trials
+
+    costs = UnitCosts(noise=2.0, write=0.5, eval_one={"a": 0.25, "c": 0.05}, eval_set={"a": 4.25, "c": 1.0},
+                      n_examples={"a": 17, "c": 40}, clean={"a": 0.5, "c": 0.3})
+    cfg = QuickConfig()
+    level = 1 - (1 - cfg.edge_confidence) / 7
+    floor = floor_trials(cfg.tau, level)
+
+    def plan(cap: str) -> tuple[int, float]:
+        n, options = costs.n_examples[cap], {}
+        for b in sorted({1, *(2 ** k for k in range(1, 12) if 2 ** k < n), n}):
+            var = PRIOR_VAR_BETWEEN + PRIOR_VAR_WITHIN * (n - b) / ((n - 1) * b)
+            trials = max(2 * var * math.log(1 / (1 - level)) / (cfg.tau / 2) ** 2, floor)
+            options[b] = (2.0 + 0.5 + costs.eval(cap, b)) * trials, trials
+        b = min(options, key=lambda k: options[k][0])
+        return b, min(cfg.n_noise, options[b][1])
+
+    class _Cap:
+        def __init__(self, name):
+            self.name = name
+
+    est = estimate_cost(costs, [_Cap("a"), _Cap("c")], cfg)
+    (ba, ta), (bc, tc) = plan("a"), plan("c")
+    pilots = sum(PILOT_DRAWS * (2.0 + 2 * 0.5 + costs.eval_set[c] + costs.eval_one[c]) for c in ("a", "c"))
+    expected = pilots + max(ta, tc) * 2.0 + 2 * ta * (0.5 + costs.eval("a", ba)) + 2 * tc * (0.5 + costs.eval("c", bc))
+    assert est["sigma_basin"] == pytest.approx(expected)
+    # the certificates: one noise draw per trial for both capabilities, each its own write and b examples
+    assert est["certificate"] == pytest.approx(
+        cfg.n_certificate * (2.0 + 0.5 + costs.eval("a", ba) + 0.5 + costs.eval("c", bc)))
 
 
 def test_dry_run_warns_when_timed_on_a_busy_machine():

@@ -170,7 +170,8 @@ def test_fig03_grid_resolves_an_edge_far_below_the_linear_grid():
 
 # ----------------------------------------------------------------------------- claims
 def test_claim_result_round_trips_through_its_dict():
-    rows = [ClaimResult("x", "c", "k", 3.0, (1.5, math.inf), 0.95, "ratio", 8, "m", "s", "holds"),
+    rows = [ClaimResult("x", "c", "k", 3.0, (1.5, math.inf), 0.95, "ratio", 8, "m", "s", "holds",
+                        "empirical claim", ("e1: holds", "e2: holds")),
             ClaimResult("y", "c", "k", -2.0, (-math.inf, 0.0), 0.99, "u", 1, "m", "s", "fails"),
             ClaimResult.unmeasured("z", "c", "k", "no GPU", model="m")]
     for row in rows:
@@ -181,23 +182,23 @@ def test_claim_result_round_trips_through_its_dict():
 def claims_run(tmp_path):
     run = FigureRun(out=tmp_path, quick=True)
     run.results_dir.mkdir(parents=True)
-    (run.results_dir / "toymodels_claims.json").write_text("[]")  # toymodels.claims reported nothing
+    (run.results_dir / "toymodels_measurements.json").write_text("[]")  # toymodels.claims measured nothing
     return run
 
 
-def test_a_crashing_claim_deriver_raises(claims_run):
+def test_a_crashing_claim_producer_raises(claims_run):
     def crash(run):
-        raise ZeroDivisionError("bug in a deriver")
+        raise ZeroDivisionError("bug in a producer")
 
     with pytest.raises(ZeroDivisionError):
-        claims.rows(claims_run, {"nll-smooth": crash})
+        claims.rows(claims_run, [(crash, ("nll-smooth",))])
 
 
 def test_missing_data_gives_a_not_measured_row(claims_run):
     def missing(run):
         raise MissingData("the width sweep stored no entries")
 
-    by_id = {r.id: r for r in claims.rows(claims_run, {"go-enlarges-5x": missing})}
+    by_id = {r.id: r for r in claims.rows(claims_run, [(missing, ("go-enlarges-5x",))])}
     assert by_id["go-enlarges-5x"].verdict == "not-measured (no data: the width sweep stored no entries)"
 
 

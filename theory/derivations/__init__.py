@@ -1,4 +1,4 @@
-"""Symbolic derivations (a)–(l) of the paper's bounds, each checked, each with a mutant that must fail.
+"""Symbolic derivations (a)–(m) of the paper's bounds, each checked, each with a mutant that must fail.
 
 `derivations()` runs every derivation with the paper's claim; `mutants()` runs each with a deliberately
 wrong claim (the checker must report "failed" for every one — proof that it can fail).
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.derivations import norms, ntk, quadratic_model, smoothing, tokens
+from theory.derivations import norms, ntk, quadratic_model, smoothing, tokens, transition
 from theory.derivations.core import AGREES, CHECKED, FAILED, PROVED, Derivation, Phi_inv, Step
 
 __all__ = ["AGREES", "CHECKED", "FAILED", "PROVED", "Derivation", "Entry", "REGISTRY", "Step", "derivations",
@@ -58,6 +58,9 @@ REGISTRY: tuple[Entry, ...] = (
               sp.Symbol("L", positive=True) * _sigma * sp.sqrt(sp.log(1 / sp.Symbol("delta", positive=True))))),
     Entry("l", smoothing.lipschitz_any_score, "scores in [−1, 1] instead of [0, 1]",
           lambda: smoothing.lipschitz_any_score(lambda U: (U - 1) / (1 + U))),
+    Entry("m", transition.transition_ratio, "Gaussian-bowl R = ln 10/ln(10/9) (square root dropped)",
+          lambda: transition.transition_ratio({**transition.PAPER,
+                                               "Gaussian bowl": sp.log(10) / sp.log(sp.Rational(10, 9))})),
 )
 
 

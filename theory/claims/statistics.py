@@ -1,0 +1,74 @@
+"""Statistics the claims' criteria use (closed forms; no models).
+
+Transition ratio. For a curve that loses the fraction f(α/a) of its drop to chance at α (f increasing,
+f(0) = 0, f(∞) = 1), α_p solves f(α_p/a) = p and R = α₀.₉/α₀.₁ is free of the scale a:
+  quadratic onset f = min(u², 1):    α_p = a√p          R = √(0.9/0.1) = 3
+  Gaussian bowl  f = 1 − exp(−u²):   α_p = a√(ln(1/(1−p)))  R = √(ln 10 / ln(10/9)) ≈ 4.67
+  ramp           f = min(u, 1):      α_p = a p          R = 9
+  cliff          f = 1{u ≥ 1}:                          R → 1
+(derived and checked symbolically in theory.derivations.transition).
+
+Prediction interval. For K i.i.d. continuous values and one more draw X from the same law,
+P(X₍₁₎ ≤ X ≤ X₍K₎) = (K − 1)/(K + 1): ≥ 0.95 iff K ≥ 39.
+
+Slope of log y on log x. The least-squares slope b = Σ wᵢ log yᵢ with wᵢ = (ξᵢ − ξ̄)/Σ(ξⱼ − ξ̄)², ξ = log x,
+is linear in the log yᵢ; when every yᵢ lies in [loᵢ, hiᵢ] (simultaneous level ≥ 1 − Σ(1 − cᵢ), union
+bound), b lies in [Σ wᵢ log(wᵢ > 0 ? loᵢ : hiᵢ), Σ wᵢ log(wᵢ > 0 ? hiᵢ : loᵢ)].
+
+Sign test. For K i.i.d. continuous values with median μ, #{Xᵢ ≤ c} ~ Bin(K, P(X ≤ c)); under H₀: μ ≤ c,
+P(X ≤ c) ≥ ½, so p = P(Bin(K, ½) ≤ #{Xᵢ ≤ c}) is a valid p-value of "μ > c".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from scipy.stats import binom
+
+from theory.errors import UserInputError
+from theory.estimate import Estimate
+
+R_QUADRATIC = 3.0
+R_GAUSSIAN = math.sqrt(math.log(10.0) / math.log(10.0 / 9.0))
+R_RAMP = 9.0
+PREDICTION_K_MIN = 39  # (K − 1)/(K + 1) ≥ 0.95
+
+
+def prediction_coverage(k: int) -> float:
+    """P(X₍₁₎ ≤ X ≤ X₍K₎) for a fresh draw X: (K − 1)/(K + 1)."""
+    if k < 2:
+        raise UserInputError(f"a prediction interval needs K >= 2 values, got {k}")
+    return (k - 1) / (k + 1)
+
+
+def sign_test_p_above(values: Sequence[float], c: float) -> float:
+    """p-value of "the median exceeds c" (H₀: median ≤ c): P(Bin(K, ½) ≤ #{xᵢ ≤ c})."""
+    if not values:
+        raise UserInputError("the sign test needs at least one value")
+    at_most = sum(1 for v in values if v <= c)
+    return float(binom.cdf(at_most, len(values), 0.5))
+
+
+def log_slope(x: Sequence[float], y: Sequence[Estimate], unit: str = "slope of log y vs log x") -> Estimate:
+    """The least-squares slope of log y on log x with the interval of the module doc; a non-positive or
+    infinite interval end gives an unbounded side."""
+    if len(x) != len(y) or len(set(x)) < 2:
+        raise UserInputError(f"a slope needs >= 2 distinct x values with one y each, got x={list(x)}")
+    xi = [math.log(v) for v in x]
+    mean = sum(xi) / len(xi)
+    sxx = sum((v - mean) ** 2 for v in xi)
+    w = [(v - mean) / sxx for v in xi]
+
+    def log_or_inf(v: float) -> float:
+        return math.log(v) if v > 0 and math.isfinite(v) else (math.inf if v > 0 else -math.inf)
+
+    est = sum(wi * log_or_inf(e.estimate) for wi, e in zip(w, y))
+    lo = sum(wi * log_or_inf(e.lo if wi > 0 else e.hi) for wi, e in zip(w, y))
+    hi = sum(wi * log_or_inf(e.hi if wi > 0 else e.lo) for wi, e in zip(w, y))
+    levels = [e.coverage if e.coverage is not None else e.confidence for e in y]
+    conf = max(1e-9, 1.0 - sum(1.0 - c for c in levels))
+    lo = -math.inf if math.isnan(lo) else lo
+    hi = math.inf if math.isnan(hi) else hi
+    return Estimate(est if math.isfinite(est) else math.nan, (lo, max(lo, hi)), min(conf, 1 - 1e-12), len(y),
+                    unit, method="least-squares slope, intervals combined by the union bound")
