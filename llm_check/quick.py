@@ -35,7 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from landscape.directions import DirectionSpec
-from landscape.sigma_basin import LOOK_EVERY, SigmaTask, joint_sigma_basins, pilot_trials, trial_plan
+from landscape.sigma_basin import (
+    LOOK_EVERY,
+    SEARCHES,
+    SigmaTask,
+    joint_sigma_basins,
+    pilot_trials,
+    trial_plan,
+)
 from landscape.smoothing import noise_trials
 from landscape.store import canonical_json, row_key, to_json_value
 from llm_check.enlarge import enlargement_check
@@ -57,7 +64,6 @@ from theory.errors import UserInputError
 SUMMARY_FILE = "summary.json"
 STAGES = ("edges", "sigma_basin", "worst_case", "certificate", "go")
 QUICK_STAGES = ("edges", "sigma_basin", "worst_case", "certificate")  # GO arms are opt-in (--stages ...,go)
-SEARCHES = ("sequential", "grid", "bisect")
 AUTHORS_GO_STEPS, AUTHORS_GO_BATCH = 5600, 64  # the paper's GO fine-tuning scale (PAPER.md)
 
 
