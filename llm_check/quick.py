@@ -11,9 +11,9 @@ Stages (per capability, all examples of its task unless --limit):
   raw-outcome path.
 - worst_case: the edge along the tethered-ascent direction (pydoc_data text, rescaled to √d) and
   worst ÷ median most-case edge.
-- certificate at σ = the σ-basin estimate: 64 fresh-noise draws of the σ-basin's b examples (a σ chosen
-  from data is never certified on the draws that chose it), 99 %, q = chance, p_lower = S(θ₀) − the
-  paired drop's one-sided betting bound.
+- certificate at σ = the σ-basin estimate: 64 fresh-noise draws of the σ-basin's b examples, one noise plan
+  for every capability (a σ chosen from data is never certified on the draws that chose it), 99 %,
+  q = chance, p_lower = S(θ₀) − the paired drop's one-sided betting bound.
 - go (opt-in, `--stages ...,go`): the 5× check (llm_check.enlarge) on the first capability. Without it the
   summary says "not-measured: under-trained" with the step counts (a CPU cannot train GO arms to the
   authors' scale).
