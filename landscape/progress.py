@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO, TypeVar
 
@@ -50,3 +51,15 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str | None =
     kw.setdefault("disable", None)
     kw.setdefault("dynamic_ncols", True)
     return iter(tqdm(iterable, total=total, desc=desc, **kw))
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int, *, warmup: bool = False) -> float:
+    """Median wall seconds of fn() over `repeats` calls (after one untimed call when `warmup`)."""
+    if warmup:
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]

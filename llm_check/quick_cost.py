@@ -39,6 +39,7 @@ from typing import Any
 from landscape.directions import HeldDirection, bind
 from landscape.evaluate import ProbeEvaluator
 from landscape.perturb import perturbed
+from landscape.progress import median_seconds
 from landscape.sigma_basin import PILOT_DRAWS, bisect_points, trial_cost_rule
 from landscape.smoothing import noise_spec
 from llm_check.enlarge import go_finetune
@@ -71,15 +72,6 @@ class UnitCosts:
         return one + (whole - one) * (b - 1) / max(1, n - 1)
 
 
-def _median_seconds(fn: Callable[[], Any], repeats: int = TIMED_REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
 def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], config) -> UnitCosts:
     """Time each unit (the dry run's only model work; nothing is written and the model is left as it was).
     Memory: one held noise vector beside θ₀, as the run's held directions."""
@@ -89,7 +81,7 @@ def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], conf
         ids = ev.example_ids if ev.example_ids is not None else list(range(cap.score.n_examples))
         clean[cap.name], n_examples[cap.name] = ev.baseline().value, len(ids)
         eval_set[cap.name] = ev.eval_seconds  # the clean baseline just scored the whole set
-        eval_one[cap.name] = _median_seconds(lambda cap=cap, ids=ids: cap.score(ctx.model, ids[:1]))
+        eval_one[cap.name] = median_seconds(lambda cap=cap, ids=ids: cap.score(ctx.model, ids[:1]), TIMED_REPEATS)
     spec = noise_spec("gaussian", seed=ctx.seed, rng=ctx.rng)
     start = time.perf_counter()
     held = HeldDirection(bind(spec, ctx.model))
@@ -101,13 +93,13 @@ def measure_unit_costs(ctx: RunContext, capabilities: Sequence[Capability], conf
         with perturbed(ctx.model, held, config.alpha_start, theta0=theta0):
             pass
 
-    write_s = _median_seconds(write)
+    write_s = median_seconds(write, TIMED_REPEATS)
     held = None  # free the noise vector before the GO and ascent timings
     scratch = RunContext(ctx.model, ctx.tokenizer, ctx.model_id, ctx.weight_hash, seed=ctx.seed, rng=ctx.rng)
 
     def per_step(run: Callable[[int], Any]) -> tuple[float, float]:
         """(per-step, fixed) seconds of a loop, from runs of 1 and 2 steps."""
-        one, two = _median_seconds(lambda: run(1), 1), _median_seconds(lambda: run(2), 1)
+        one, two = median_seconds(lambda: run(1), 1), median_seconds(lambda: run(2), 1)
         step = max(two - one, 0.0)
         return step, max(one - step, 0.0)
 

@@ -14,9 +14,10 @@ landscape — is paid once per run, by the first figure that needs it).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+
+from landscape.progress import median_seconds
 
 TRANSFORMER, MLP = "transformer", "mlp"
 TRANSFORMER_TRIAL, MLP_TRIAL = "transformer-trial", "mlp-trial"
@@ -87,17 +88,6 @@ def estimate(works: Iterable[Work], units: UnitCosts) -> list[StageEstimate]:
     return out
 
 
-def _seconds(fn, repeats: int) -> float:
-    """Median wall seconds of fn() over `repeats` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
-
-
 def probe_timer(model, score, example_ids=None) -> Callable[[], object]:
     """One probe through the run's own path: a fresh Gaussian direction at a small α through a
     ProbeEvaluator whose rows go to a scratch store (key, write, evaluation, restore, row append)."""
@@ -120,7 +110,7 @@ def probe_timer(model, score, example_ids=None) -> Callable[[], object]:
 
 def time_per_call(fn: Callable[[], object], calls: int = 3) -> float:
     """Median seconds of one fn() after a warm-up call (for a Work's own timers)."""
-    return _seconds(fn, calls)
+    return median_seconds(fn, calls, warmup=True)
 
 
 def measure_units(n_examples: int, mlp_width: int = 64, n_test: int = 1024,
@@ -151,8 +141,9 @@ def measure_units(n_examples: int, mlp_width: int = 64, n_test: int = 1024,
 
     own = {name: float(timer()) for name, timer in (timers or {}).items()}
     return UnitCosts(
-        train_step_s={TRANSFORMER: _seconds(tf_train, 2) / steps, MLP: _seconds(mlp_train, 2) / steps, **own},
-        eval_s={TRANSFORMER: _seconds(probe_timer(tf, score), 3),
-                TRANSFORMER_TRIAL: _seconds(probe_timer(tf, score, [0]), 5),
-                MLP: _seconds(probe_timer(mlp, accuracy), 3),
-                MLP_TRIAL: _seconds(probe_timer(mlp, accuracy, [0]), 5), **own})
+        train_step_s={TRANSFORMER: median_seconds(tf_train, 2, warmup=True) / steps,
+                      MLP: median_seconds(mlp_train, 2, warmup=True) / steps, **own},
+        eval_s={TRANSFORMER: median_seconds(probe_timer(tf, score), 3, warmup=True),
+                TRANSFORMER_TRIAL: median_seconds(probe_timer(tf, score, [0]), 5, warmup=True),
+                MLP: median_seconds(probe_timer(mlp, accuracy), 3, warmup=True),
+                MLP_TRIAL: median_seconds(probe_timer(mlp, accuracy, [0]), 5, warmup=True), **own})
