@@ -49,10 +49,9 @@ would get in the full grid. `points` lists the visited σ only.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +63,7 @@ from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.kinds import kind as direction_kind
 from landscape.progress import progress
 from landscape.scores import Score, is_bounded_score
-from landscape.smoothing import MODES, draw_noise, noise_spec, smoothed_estimate
+from landscape.smoothing import MODES, draw_noise, noise_spec, smoothed_estimate, trial_plan
 from theory.errors import InternalError, UserInputError
 from theory.estimate import Estimate
 from theory.sequential import betting_interval
@@ -502,16 +501,6 @@ def run_trials(states: Sequence[_SequentialState], block: Sequence[tuple], tasks
             values.append(drops)
         out.append(values)
     return out
-
-
-def trial_plan(pool: Sequence[int], seed: int, b: int, *, mode: str = "pairs", kind: str = "gaussian",
-               rng: str = "cpu") -> Iterator[tuple[DirectionSpec, list[int] | None]]:
-    """The sequential search's trials in order: trial j's noise direction (seed derive_seed(seed, "noise", j))
-    and its b examples drawn uniformly without replacement from `pool`, sorted (None in mode "set")."""
-    picker = np.random.default_rng(derive_seed(seed, "examples", b))
-    for j in itertools.count():
-        spec = noise_spec(kind, derive_seed(seed, "noise", j), rng=rng)
-        yield spec, None if mode == "set" else sorted(int(pool[k]) for k in picker.choice(len(pool), b, replace=False))
 
 
 def bracket_window(grid: Sequence[float], target_ratio: float, start: float | None = None) -> tuple[int, int]:

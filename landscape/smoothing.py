@@ -19,7 +19,8 @@ mean is again p_A, then Clopper–Pearson; the point estimate stays the plain me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,8 +81,19 @@ def noise_trials(pool: Sequence[int], n: int, seed: int, *, mode: str = "set", k
     if b == 1:
         picker = np.random.default_rng(derive_seed(seed, "examples"))
         return [(spec, [int(pool[i])]) for spec, i in zip(specs, picker.integers(0, len(pool), size=n))]
+    return list(itertools.islice(trial_plan(pool, seed, b, mode=mode, kind=kind, param_filter=param_filter,
+                                            rng=rng), n))
+
+
+def trial_plan(pool: Sequence[int], seed: int, b: int, *, mode: str = "pairs", kind: str = "gaussian",
+               param_filter=None, rng: str = "cpu") -> Iterator[tuple[DirectionSpec, list[int] | None]]:
+    """Trials in order, without end: trial j's noise direction (seed derive_seed(seed, "noise", j)) and its b
+    examples drawn uniformly without replacement from `pool`, sorted (None in mode "set"). The sequential
+    σ-basin's trials, and `noise_trials`' for b > 1."""
     picker = np.random.default_rng(derive_seed(seed, "examples", b))
-    return [(spec, sorted(int(pool[k]) for k in picker.choice(len(pool), b, replace=False))) for spec in specs]
+    for j in itertools.count():
+        spec = noise_spec(kind, derive_seed(seed, "noise", j), param_filter, rng)
+        yield spec, None if mode == "set" else sorted(int(pool[k]) for k in picker.choice(len(pool), b, replace=False))
 
 
 def draw_noise(evaluator: ProbeEvaluator, sigma: float, n: int, *, mode: str = "set",

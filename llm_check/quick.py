@@ -41,9 +41,8 @@ from landscape.sigma_basin import (
     SigmaTask,
     joint_sigma_basins,
     pilot_trials,
-    trial_plan,
 )
-from landscape.smoothing import noise_trials
+from landscape.smoothing import noise_trials, trial_plan
 from landscape.store import canonical_json, row_key, to_json_value
 from llm_check.enlarge import enlargement_check
 from llm_check.runs import (
