@@ -29,8 +29,9 @@ import time
 from landscape.context import ProbeContext
 from landscape.edges import basin_edges
 from landscape.evaluate import ProbeEvaluator
-from landscape.sigma_basin import PILOT_DRAWS, sigma_basin
+from landscape.sigma_basin import sigma_basin
 from landscape.smoothing import noise_trials
+from landscape.trial_size import PILOT_DRAWS
 from theory.stats import clopper_pearson
 from toymodels.tasks import basic_score
 from toymodels.train import TrainConfig, pretrain_transformer

@@ -24,7 +24,7 @@ random numbers; landscape.directions.HeldDirection, one copy of z beside θ₀),
 once it is decided or once, under the monotonicity reading, it can no longer move the interval (it lies
 at or below the largest σ certified inside, or at or above the smallest certified outside). p_A's interval
 is S(θ₀) − the drop's interval (S(θ₀) is the exact clean score of the set). b="auto" picks the examples per
-trial from a short pilot by the cost rule of `choose_examples_per_trial`. n is each σ's trial budget: a σ
+trial from a short pilot by the cost rule of landscape.trial_size. n is each σ's trial budget: a σ
 still undecided after n trials is left "undecided".
 
 The bracket window (target_ratio R, start σ₀; both declared before any draw): instead of every pending σ,
@@ -33,9 +33,9 @@ largest grid point ≤ R·σ_i (seeking "outside"). An end decided the other way
 budget, moves one grid point outward (the lower end down, the upper end up). Once both ends are settled
 (a certified-inside σ_lo and a certified-outside σ_hi) with σ_hi/σ_lo > R, the σ still pending between them
 are scored, the lowest and the highest first, to narrow the interval. The search stops once σ_hi/σ_lo ≤ R,
-or when no σ is left to score. Which σ a trial scores depends only on earlier decisions, and the noise of trial j is drawn
-independently of them, so each σ's sequence stays a valid confidence sequence; the Bonferroni level is
-still over the whole grid.
+or when no σ is left to score. Which σ a trial scores depends only on earlier decisions, and the noise of
+trial j is drawn independently of them, so each σ's sequence stays a valid confidence sequence; the
+Bonferroni level is still over the whole grid.
 
 search="grid" measures every σ with n raw draws and a fixed-n interval on p_A (the engine before the
 sequential one, kept as the comparison baseline). search="bisect" (for models where one draw costs seconds) measures
@@ -58,12 +58,13 @@ import numpy as np
 import torch
 
 from landscape.context import ProbeContext
-from landscape.directions import DirectionSpec, HeldDirection
+from landscape.directions import HeldDirection
 from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.kinds import kind as direction_kind
 from landscape.progress import progress
 from landscape.scores import Score, is_bounded_score
-from landscape.smoothing import MODES, draw_noise, noise_spec, smoothed_estimate, trial_plan
+from landscape.smoothing import MODES, draw_noise, smoothed_estimate, trial_plan
+from landscape.trial_size import remembered_choice
 from theory.errors import InternalError, UserInputError
 from theory.estimate import Estimate
 from theory.sequential import betting_interval
@@ -175,90 +176,6 @@ def _interval(points: Sequence[SigmaPoint], threshold: float) -> tuple[float, fl
     lo = max((s for s in inside_all if s < hi), default=0.0)
     point = max((p.sigma for p in points if p.p_a.estimate >= threshold), default=0.0)
     return min(max(point, lo), hi), lo, hi, any(s > hi for s in inside_all)
-
-
-PILOT_DRAWS = 6
-
-
-def choose_examples_per_trial(ev: ProbeEvaluator, pool: Sequence[int], clean: dict[int, float], sigma: float, *,
-                              tau: float, level: float, kind: str) -> dict:
-    """b, the examples per trial, minimising the expected cost of deciding a σ a margin w = τ/2 from τ:
-        cost(b) = (c_noise + c_eval(b)) · max(2 Var(V_b) log(1/α) / w², floor),
-    with α = 1 − level, c_noise the seconds of one noise draw (held once per trial), c_eval(b) = c₀ + c₁·b
-    fitted to a 1-example and a whole-set evaluation, floor = the trials a sequence of zero drops needs to
-    fall below τ, and Var(V_b) = Var_j(D̄_j) + E_j[s_j²]·(N − b)/((N − 1)·b) for a b-subset drawn without
-    replacement (D̄_j, s_j²: mean and variance over the set of the paired drops of pilot draw j). The pilot:
-    PILOT_DRAWS whole-set draws at `sigma` with their own seeds (not reused as trials)."""
-    n_pool = len(pool)
-    means, within, t_noise, t_set, t_one = [], [], [], [], []
-    for spec, subsets in pilot_trials(pool, ev.ctx.seed, whole=ev.example_ids, kind=kind, rng=ev.ctx.rng):
-        t0 = time.perf_counter()
-        with ev.hold(spec):
-            t_noise.append(time.perf_counter() - t0)
-            t1 = time.perf_counter()
-            whole = ev.at(spec, sigma, example_ids=subsets[0])
-            t_set.append(time.perf_counter() - t1)
-            t2 = time.perf_counter()
-            ev.at(spec, sigma, example_ids=subsets[1])
-            t_one.append(time.perf_counter() - t2)
-        d = np.array([clean[int(x)] for x in pool]) - whole.outcomes
-        means.append(float(d.mean()))
-        within.append(float(d.var(ddof=1)) if n_pool > 1 else 0.0)
-    c_noise, c_one, c_set = (float(np.median(t)) for t in (t_noise, t_one, t_set))
-    between, inside = float(np.var(means, ddof=1)), float(np.mean(within))
-    rule = trial_cost_rule(c_noise, c_one, c_set, n_pool, between, inside, tau=tau, level=level)
-    return {"b": rule["b"], "c_noise_s": c_noise, "c_eval_1_s": c_one, "c_eval_set_s": c_set,
-            "var_between": between, "var_within": inside, "floor_trials": rule["floor_trials"],
-            "pilot_sigma": sigma, "expected_cost_s": rule["expected_cost_s"],
-            "expected_trials": rule["expected_trials"]}
-
-
-def floor_trials(tau: float, level: float) -> int:
-    """The trials (a power of two) a sequence of zero drops needs before its upper end falls below τ: no σ
-    can be certified inside with fewer, whatever b is."""
-    floor = 1
-    while betting_interval(np.zeros(floor), confidence=level, bounds=(-1.0, 1.0))[1] >= tau and floor < 10**6:
-        floor *= 2
-    return floor
-
-
-def trial_cost_rule(c_noise: float, c_one: float, c_set: float, n_pool: int, between: float, within: float, *,
-                    tau: float, level: float) -> dict:
-    """The cost rule of `choose_examples_per_trial` for measured seconds (c_noise; c_one, c_set: a σ's
-    evaluation on 1 and on all n_pool examples, the write included) and variances: per candidate b the
-    expected trials max(2 Var(V_b) log(1/α)/w², floor) and seconds; "b" the cheapest."""
-    slope = max(0.0, (c_set - c_one) / max(1, n_pool - 1))
-    w, log_alpha = tau / 2.0, math.log(1.0 / (1.0 - level))
-    floor = floor_trials(tau, level)
-    costs, trials = {}, {}
-    for b in sorted({1, *(2 ** k for k in range(1, 12) if 2 ** k < n_pool), n_pool}):
-        var = between + within * (n_pool - b) / max(1, (n_pool - 1) * b)
-        trials[b] = max(2.0 * var * log_alpha / w ** 2, floor)
-        costs[b] = (c_noise + c_one + slope * (b - 1)) * trials[b]
-    best = min(costs, key=costs.get)
-    return {"b": int(best), "floor_trials": floor, "expected_cost_s": {str(k): v for k, v in costs.items()},
-            "expected_trials": {str(k): v for k, v in trials.items()}}
-
-
-def pilot_trials(pool: Sequence[int], seed: int, *, whole: Sequence[int] | None = None, kind: str = "gaussian",
-                 rng: str = "cpu") -> list[tuple[DirectionSpec, tuple[list[int] | None, list[int]]]]:
-    """The b pilot's draws: noise direction j (seed derive_seed(seed, "pilot", j)) and the two example sets it
-    is scored on: the whole set (`whole`, the evaluator's example ids; None = every example) and the pool's
-    first example."""
-    ids = None if whole is None else [int(i) for i in whole]
-    return [(noise_spec(kind, derive_seed(seed, "pilot", j), rng=rng), (ids, [int(pool[0])]))
-            for j in range(PILOT_DRAWS)]
-
-
-def remembered_choice(ev: ProbeEvaluator, per_example: dict[int, float], grid: Sequence[float], *, tau: float,
-                      level: float, kind: str) -> dict:
-    """b="auto": `choose_examples_per_trial` at the grid's middle σ, timed on this machine and kept as a row
-    (ProbeEvaluator.remembered), so a resumed run uses the same b."""
-    key = {"kind": "examples-per-trial", "noise": kind, "sigmas": list(grid), "tau": tau, "level": level,
-           "seed": ev.ctx.seed, "rng": ev.ctx.rng}
-    pool = list(per_example)
-    return ev.remembered(key, lambda: choose_examples_per_trial(ev, pool, per_example, grid[len(grid) // 2], tau=tau,
-                                                                level=level, kind=kind))
 
 
 class _SequentialState:

@@ -37,13 +37,13 @@ from landscape.sigma_basin import (
     BlockRunner,
     SigmaBasin,
     check_sigma_grid,
-    remembered_choice,
     run_trials,
     sigma_basin,
     sigma_basins,
 )
 from landscape.smoothing import noise_trials
 from landscape.store import ResultStore, merge_shards
+from landscape.trial_size import remembered_choice
 from llm_check.quick import noise_rows, sequential_rows, stored_rows
 from llm_check.runs import Capability, RunContext, sigma_points, sigma_trials
 from theory.errors import InternalError, UserInputError

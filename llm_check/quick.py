@@ -40,10 +40,10 @@ from landscape.sigma_basin import (
     SEARCHES,
     SigmaTask,
     joint_sigma_basins,
-    pilot_trials,
 )
 from landscape.smoothing import noise_trials, trial_plan
 from landscape.store import canonical_json, row_key, to_json_value
+from landscape.trial_size import pilot_trials
 from llm_check.enlarge import enlargement_check
 from llm_check.runs import (
     Capability,

@@ -15,7 +15,7 @@ Counts:
   σ-basin    sequential, one joint search over the capabilities: per capability the b pilot (PILOT_DRAWS ×
              (noise + 2 writes + eval(N) + eval(1))) and T_c trials of two σ-evaluations (the bracket
              window's two ends) of write + eval(b_c), T_c and b_c from the engine's own cost rule
-             (landscape.sigma_basin.trial_cost_rule) under the prior variances below, T_c at most the
+             (landscape.trial_size.trial_cost_rule) under the prior variances below, T_c at most the
              budget n; one noise draw per trial for all capabilities (max_c T_c draws); grid / bisect: the σ
              they measure × n × (noise + write + eval(1)), per capability.
   certificate  n_certificate × (noise + Σ_c (write + eval(b_c))): fresh noise, each draw made once for every
@@ -40,8 +40,9 @@ from landscape.directions import HeldDirection, bind
 from landscape.evaluate import ProbeEvaluator
 from landscape.perturb import perturbed
 from landscape.progress import median_seconds
-from landscape.sigma_basin import PILOT_DRAWS, bisect_points, trial_cost_rule
+from landscape.sigma_basin import bisect_points
 from landscape.smoothing import noise_spec
+from landscape.trial_size import PILOT_DRAWS, trial_cost_rule
 from llm_check.enlarge import go_finetune
 from llm_check.runs import Capability, RunContext, worst_case_direction
 

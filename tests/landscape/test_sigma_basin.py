@@ -175,7 +175,7 @@ def test_auto_b_minimises_the_stated_cost_and_is_recorded():
 
 
 def test_auto_b_is_kept_in_the_store_so_a_rerun_repeats_it(tmp_path, monkeypatch):
-    import landscape.sigma_basin as sb
+    import landscape.trial_size as sb
     from landscape.store import ResultStore
 
     model, score = model_and_score()

@@ -210,7 +210,7 @@ def test_sequential_cost_uses_the_engines_rule_with_the_stated_priors():
     """The joint sequential σ-basin: per capability a pilot and T_c trials of 2·(write + eval(b_c)), one noise
     draw per trial for all (max T_c draws); b_c and T_c from the engine's cost rule, recomputed here from its
     formula: trials(b) = max(2 Var(V_b) log(1/α) / (τ/2)², floor)."""
-    from landscape.sigma_basin import PILOT_DRAWS, floor_trials
+    from landscape.trial_size import PILOT_DRAWS, floor_trials
 
     costs = UnitCosts(noise=2.0, write=0.5, eval_one={"a": 0.25, "c": 0.05}, eval_set={"a": 4.25, "c": 1.0},
                       n_examples={"a": 17, "c": 40}, clean={"a": 0.5, "c": 0.3})
