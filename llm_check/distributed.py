@@ -44,7 +44,7 @@ from landscape.sigma_basin import (
 from landscape.smoothing import noise_trials
 from landscape.store import ResultStore, merge_shards
 from landscape.trial_size import remembered_choice
-from llm_check.quick import noise_rows, sequential_rows, stored_rows
+from llm_check.quick import sigma_rows, stored_rows
 from llm_check.runs import Capability, RunContext, sigma_points, sigma_trials
 from theory.errors import InternalError, UserInputError
 
@@ -173,11 +173,9 @@ def _summary(ctx: RunContext, cap: Capability, land: Landscape1D) -> dict:
 
 
 def _sigma_summary(ctx: RunContext, cap: Capability, basin: SigmaBasin) -> dict:
-    sequential = basin.sigma_basin.extra.get("search") == "sequential"
     return {"sigma_basin": basin.sigma_basin.to_dict(), "baseline": basin.baseline, "threshold": basin.threshold,
             "points": sigma_points(basin), "sigma_basin_trials": sigma_trials(basin),
-            "n_evals": sequential_rows(ctx, cap, basin) if sequential else
-            noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points], mode=basin.mode, kind=basin.kind)}
+            "n_evals": sigma_rows(ctx, cap, basin)}
 
 
 def _run_stage(ctx: RunContext, cap: Capability, opts: dict, *, rank: int, world_size: int,

@@ -240,6 +240,14 @@ def noise_rows(ctx: RunContext, cap: Capability, draws: Sequence[tuple[float, Se
     return stored_rows(ctx, cap, points)
 
 
+def sigma_rows(ctx: RunContext, cap: Capability, basin) -> int:
+    """Rows of a σ-basin of either engine: `sequential_rows` for the sequential search, else `noise_rows` of
+    the fixed-n draws at each measured σ."""
+    if basin.sigma_basin.extra.get("search") == "sequential":
+        return sequential_rows(ctx, cap, basin)
+    return noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points], mode=basin.mode, kind=basin.kind)
+
+
 def edge_block(ctx: RunContext, cap: Capability, edges, k: int) -> dict:
     """The JSON block of a basin-edge run; n_evals: its rows in DIR/rows.jsonl (`edge_rows`)."""
     m = edges.median
@@ -300,9 +308,7 @@ def _sigma_block(ctx: RunContext, cap: Capability, basin, config: QuickConfig) -
     return {"sigma_basin": basin.sigma_basin.to_dict(), "sigma_basin_points": sigma_points(basin),
             "sigma_basin_trials": sigma_trials(basin), "sigma_basin_non_monotone": basin.non_monotone,
             "sigma_basin_inside_resolvable": basin.inside_resolvable,
-            "sigma_basin_n_evals": (sequential_rows(ctx, cap, basin) if config.sigma_search == "sequential" else
-                                    noise_rows(ctx, cap, [(p.sigma, p.noise_seeds) for p in basin.points],
-                                               mode=basin.mode, kind=basin.kind))}
+            "sigma_basin_n_evals": sigma_rows(ctx, cap, basin)}
 
 
 def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig = QuickConfig()) -> dict:

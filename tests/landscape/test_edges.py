@@ -157,7 +157,10 @@ def test_early_stopped_edges_decide_exactly_as_whole_set_scoring():
                     assert threshold <= bound <= exact
                 compared += 1
     assert compared >= 8 * 6
-    assert early.examples_scored < 0.8 * full.examples_scored
+    # no evaluation can decide before t·N = 30 of the 60 examples are scored (a no-exit needs C ≥ t·N correct,
+    # an exit C + u < t·N, i.e. at least N − t·N scored), so the share lies in [0.5, 1), and early stopping
+    # must save something on this mixed set
+    assert 0.5 * full.examples_scored <= early.examples_scored < full.examples_scored
     assert same_bits(model, bits)
 
 
