@@ -32,13 +32,13 @@ from landscape.sigma_basin import SigmaBasin
 from landscape.tensorfile import TensorSource, write_safetensors
 from llm_check.runs import Capability, RunContext, corpus_blocks, sigma_basin_run
 from llm_check.tasks import text_corpus
+from theory.claims.registry import FIVE_X_REGION
 from theory.errors import UserInputError
 from theory.estimate import Estimate, ratio_estimate
-from theory.verdict import Region, verdict
+from theory.verdict import verdict
 
 AUTHORS_STEPS = 5600
 AUTHORS_BATCH = 64
-CLAIMED_FACTOR = 5.0
 MIN_BLOCKS = 64
 CHARS_PER_TOKEN_MARGIN = 8  # tokenise only a prefix of the corpus: ≥ 8 characters per needed token
 
@@ -209,7 +209,7 @@ def enlargement_verdict(factor: Estimate, steps: int, batch_size: int) -> str:
     if steps < AUTHORS_STEPS or batch_size < AUTHORS_BATCH:
         return (f"inconclusive (under-trained: {steps} steps at batch {batch_size} vs the authors' "
                 f"≈ {AUTHORS_STEPS:,} at batch {AUTHORS_BATCH})")
-    return verdict(factor.ci, Region(lo=CLAIMED_FACTOR))
+    return verdict(factor.ci, FIVE_X_REGION)
 
 
 def _basins(ctx: RunContext, cap: Capability, label: str, grid: Sequence[float], invariant_grid: Sequence[float],

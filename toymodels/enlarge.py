@@ -41,6 +41,7 @@ from landscape.context import ProbeContext
 from landscape.scores import Score
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
+from theory.claims.registry import FIVE_X_REGION
 from theory.errors import UserInputError
 from theory.estimate import Estimate, ratio_estimate
 from theory.verdict import FAILS, HOLDS, INCONCLUSIVE, Region, not_measured, verdict
@@ -50,7 +51,6 @@ from toymodels.tasks.scores import basic_score
 from toymodels.train import TrainConfig, classification_loss, mlp_adamw, train, train_on_mixture
 from toymodels.transformer import TinyTransformer, TransformerConfig
 
-CLAIM_FACTOR = 5.0
 MLP_SEPARATION = 4.0  # Bayes accuracy ~99 %: a clean score near 1 lets small drops be certified
 CLEAN_SCORE_SLACK = 0.01
 REPARAMETERISATION_EXPLAINABLE = "reparameterisation-explainable"
@@ -174,7 +174,7 @@ def five_x_verdict(factor: Estimate, factor_invariant: Estimate, clean_ok: bool)
     """See module doc; a GO run that lost more than one point of clean score is not measured."""
     if not clean_ok:
         return not_measured("GO clean score more than 1 point below the control's")
-    region = Region(CLAIM_FACTOR, math.inf)
+    region = FIVE_X_REGION
     if verdict(factor_invariant.ci, region) == HOLDS:
         return HOLDS
     if verdict(factor.ci, region) == HOLDS:

@@ -21,3 +21,6 @@ def get(claim_id: str) -> Claim:
         return _BY_ID[claim_id]
     except KeyError:
         raise InternalError(f"{claim_id!r} is not a registered claim id") from None
+
+
+FIVE_X_REGION = get("go-enlarges-5x").holds  # the 5x criterion, for the sweeps that label their own entries
