@@ -25,6 +25,7 @@ from landscape.hashing import canonical_name
 from landscape.kinds import kind as direction_kind
 from landscape.scores import Score
 from landscape.smoothing import (
+    TrialDesign,
     draw_noise,
     draw_noise_many,
     noise_spec,
@@ -61,6 +62,7 @@ class Certificate:
     n_evals: int
     wall_time_s: float
     examples_per_trial: int = 1
+    design: TrialDesign | None = None  # mode "pairs": how each draw's examples were picked
 
     @property
     def p_lower(self) -> float:
@@ -118,7 +120,7 @@ def certify_many(items: Sequence[tuple[torch.nn.Module, Score, float, ProbeConte
         out.append(Certificate(score=score.name, sigma=float(sigma), q=floor, p_a=p_a, radius=radius,
                                certified=certified, mode=mode, rng=ev.ctx.rng, noise_seeds=draws.noise_seeds,
                                n_evals=ev.n_evals, wall_time_s=time.perf_counter() - start,
-                               examples_per_trial=b if mode == "pairs" else 0))
+                               examples_per_trial=b if mode == "pairs" else 0, design=draws.design))
     return out
 
 

@@ -206,7 +206,12 @@ class HeldDirection(BoundDirection):
 
     def chunks(self, name: str, param: torch.Tensor) -> Iterator[torch.Tensor]:
         for chunk in self._held[name]:
-            yield chunk.clone()  # the engine scales its chunk in place
+            yield chunk.clone()  # callers may scale their chunk in place
+
+    def held_chunks(self, name: str) -> list[torch.Tensor]:
+        """The stored chunks themselves, to be read, never written (the perturbation engine scales them into
+        its own buffers)."""
+        return self._held[name]
 
     def rebind(self, model: torch.nn.Module) -> HeldDirection:
         """The same held chunks for another model with the same parameter names and shapes (noise shared

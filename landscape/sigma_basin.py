@@ -11,10 +11,13 @@ certified-outside one is flagged `non_monotone`. kind="multiplicative" gives the
 variant θ ⊙ (1 + σz), σ relative.
 
 search="sequential" (the default) is the paired, anytime-valid engine. A trial j draws one noise vector
-z_j and b examples uniformly without replacement from the set (mode "pairs"; mode "set": every example) and
-records V_j = mean over those examples of D = O(θ₀, x) − O(θ₀ + σ z_j, x), the paired drop: V_j ∈ [−1, 1] and
-E V_j = S(θ₀) − p_A(σ) exactly (each example is in the subset with the same probability), while the
-variance that comes from *which* example was drawn cancels in D. Per σ, a betting confidence sequence
+z_j and b examples (mode "pairs"; mode "set": every example) and records the paired drop V_j, the clean
+score minus the score under noise σ z_j as the trial design estimates them on those examples
+(landscape.smoothing.TrialDesign: with 0–1 outcomes the examples correct and incorrect at θ₀ are sampled
+as two strata, else b uniformly without replacement). E V_j = S(θ₀) − p_A(σ) exactly, the variance that
+comes from *which* example was drawn cancels in D = O(θ₀, x) − O(θ₀ + σ z_j, x), and V_j lies in the
+design's drop bounds: [−(1 − S(θ₀)), S(θ₀)] stratified (or whole-set), a range of 1 instead of the uniform
+subset's [−1, 1], which halves the trials a σ near τ needs. Per σ, a betting confidence sequence
 (theory.sequential, hedged capital with predictable plug-in bets) on the drop, two-sided at level
 (1 − confidence)/m (Bonferroni over the whole grid, fixed before any draw, since the σ are visited
 adaptively), is looked at every `look_every` trials; σ is certified inside when the sequence lies below τ
@@ -63,7 +66,7 @@ from landscape.evaluate import ProbeEvaluator, derive_seed
 from landscape.kinds import kind as direction_kind
 from landscape.progress import progress
 from landscape.scores import Score, is_bounded_score
-from landscape.smoothing import MODES, draw_noise, smoothed_estimate, trial_plan
+from landscape.smoothing import MODES, TrialDesign, draw_noise, smoothed_estimate, trial_design, trial_plan
 from landscape.trial_size import remembered_choice
 from theory.errors import InternalError, UserInputError
 from theory.estimate import Estimate
@@ -104,6 +107,7 @@ class SigmaBasin:
     wall_time_s: float
     inside_resolvable: bool = True
     examples_per_trial: int | None = None  # b of the sequential search
+    design: TrialDesign | None = None  # the sequential search's trial design (mode "pairs")
 
 
 def sigma_basin(model, score: Score, sigmas: Sequence[float], ctx: ProbeContext | None = None, *,
@@ -222,13 +226,26 @@ class _SequentialState:
             return ends
         return pending[:1] + pending[-1:] if len(pending) > 1 else pending  # narrow from between the ends
 
+    def use_design(self, size: int, mode: str) -> None:
+        """The trial design for b = `size` (landscape.smoothing.TrialDesign; stratified by the clean outcome
+        when it is 0–1), and the range of its paired drops: (S(θ₀) − 1, S(θ₀)) for whole-set trials."""
+        self.size = size
+        self.design = trial_design(self.pool, size, [self.per_example[x] for x in self.pool])
+        self.drop_bounds = ((self.clean.value - 1.0, self.clean.value) if mode == "set"
+                            else self.design.drop_bounds)
+
     def drops_at(self, spec, ids: list[int] | None, todo: Sequence[int], held: HeldDirection | None
                  ) -> tuple[list[float], HeldDirection]:
         """The paired drops of one trial at every σ in `todo` (one noise draw, held; `held`: another model's
         copy to re-bind); returns them and the held noise (for the next model)."""
-        base = self.clean.value if ids is None else sum(self.per_example[x] for x in ids) / len(ids)
+        lo, hi = self.drop_bounds
         with self.ev.hold(spec, held) as mine:
-            values = [base - self.ev.at(spec, self.grid[i], example_ids=ids).value for i in todo]
+            if ids is None:
+                values = [min(hi, max(lo, self.clean.value - self.ev.at(spec, self.grid[i]).value)) for i in todo]
+            else:
+                clean = [self.per_example[x] for x in ids]
+                values = [self.design.drop(ids, clean, self.ev.at(spec, self.grid[i], example_ids=ids).outcomes)
+                          for i in todo]
         return values, mine
 
     def record(self, seed: int, todo: Sequence[int], values: Sequence[float]) -> None:
@@ -237,7 +254,7 @@ class _SequentialState:
             self.seeds[i].append(seed)
 
     def look(self, i: int) -> None:
-        lo, hi = betting_interval(self.drops[i], confidence=self.per_sigma, bounds=(-1.0, 1.0))
+        lo, hi = betting_interval(self.drops[i], confidence=self.per_sigma, bounds=self.drop_bounds)
         self.checked[i] = (lo, hi)
         if hi < self.tau:
             self.decided[i] = "inside"
@@ -268,16 +285,19 @@ class _SequentialState:
                                      trials=len(self.drops[i]), decision=verdict))
         threshold = self.clean.value - self.tau
         estimate, lo, hi, non_monotone = _interval(points, threshold)
-        resolvable = bool(betting_interval(np.zeros(n), confidence=self.per_sigma, bounds=(-1.0, 1.0))[1] < self.tau)
+        resolvable = bool(betting_interval(np.zeros(n), confidence=self.per_sigma, bounds=self.drop_bounds)[1]
+                          < self.tau)
         result = Estimate(estimate=estimate, ci=(lo, hi), confidence=confidence, n=n, unit=direction_kind(kind).unit,
                           method=f"paired sequential betting CS, bonferroni over {m} sigmas",
                           extra={"mode": mode, "kind": kind, "search": "sequential", "visited": len(points),
                                  "grid_size": m, "inside_resolvable": resolvable, "examples_per_trial": size,
-                                 "b_choice": choice})
+                                 "b_choice": choice, "stratified": mode == "pairs" and self.design.stratified,
+                                 "drop_bounds": list(self.drop_bounds)})
         return SigmaBasin(score=score.name, tau=self.tau, baseline=self.clean.value, threshold=threshold, kind=kind,
                           mode=mode, points=tuple(points), sigma_basin=result, non_monotone=non_monotone,
                           seed=self.ev.ctx.seed, n_evals=self.ev.n_evals, wall_time_s=time.perf_counter() - start,
-                          inside_resolvable=resolvable, examples_per_trial=size)
+                          inside_resolvable=resolvable, examples_per_trial=size,
+                          design=self.design if mode == "pairs" else None)
 
 
 @dataclass(frozen=True)
@@ -299,8 +319,8 @@ def sigma_basins(models: Sequence[tuple[torch.nn.Module, ProbeContext]], score: 
                  target_ratio: float | None = None, start: float | None = None,
                  run_block: BlockRunner | None = None) -> list[SigmaBasin]:
     """The sequential σ-basins of several models (a control and GO arms) of one score on shared noise, paired
-    draw by draw (`joint_sigma_basins` with one task per model): trial j draws z_j and its examples once,
-    and every model scores them at each of its pending σ. The models' contexts must share seed, rng and the
+    draw by draw (`joint_sigma_basins` with one task per model): trial j draws z_j once, and every model
+    scores it at each of its pending σ, on the examples its own trial design draws. The models' contexts must share seed, rng and the
     example set; b ("auto") is chosen on the first model (b may also be such a choice, a dict, made
     elsewhere). Each model's result is the one `sigma_basin(..., search="sequential")` gives it alone."""
     if len({ctx.example_ids for _, ctx in models}) > 1:
@@ -317,10 +337,10 @@ def joint_sigma_basins(tasks: Sequence[SigmaTask], *, tau: float = 0.05, n: int 
     trial j's noise z_j is drawn once, held, and re-bound to every task's model (when the kind does not read
     θ₀), and each task scores it on its own b examples at each of its active σ. Each task keeps its own
     grid, Bonferroni level (over its grid), bracket window and decisions, so its result is the one it gets
-    alone. Tasks with the same score and example set share b (the first one's choice) and so the same
-    examples per trial. The contexts must share seed and rng. n: the trial budget of each σ. target_ratio:
-    the bracket window of the module doc (None: every pending σ is scored at every trial). Rounds of
-    `look_every` trials: the σ each trial scores are fixed at the round's start (from the decisions so
+    alone. Tasks with the same score and example set share b (the first one's choice); each draws its
+    examples by its own design (stratified by its own clean outcomes), from the same picker seed. The
+    contexts must share seed and rng. n: the trial budget of each σ. target_ratio: the bracket window of the
+    module doc (None: every pending σ is scored at every trial). Rounds of `look_every` trials: the σ each trial scores are fixed at the round's start (from the decisions so
     far), every σ scored in the round is looked at after it, and the drops enter each σ's sequence in
     trial-index order; `run_block` evaluates a round's trials (default `run_trials`, in this process;
     llm_check.distributed shards them over ranks), so decisions do not depend on who evaluated which trial."""
@@ -348,8 +368,9 @@ def joint_sigma_basins(tasks: Sequence[SigmaTask], *, tau: float = 0.05, n: int 
         group = (id(task.score), task.ctx.example_ids)
         if group not in chosen:
             chosen[group] = _examples_per_trial(state, task.b, mode=mode, kind=kind)
-        state.choice, state.size = chosen[group]
-        state.plan = trial_plan(state.pool, task.ctx.seed, state.size, mode=mode, kind=kind, rng=task.ctx.rng)
+        state.choice, size = chosen[group]
+        state.use_design(size, mode)
+        state.plan = trial_plan(state.design, task.ctx.seed, mode=mode, kind=kind, rng=task.ctx.rng)
         states.append(state)
     m = max(len(state.grid) for state in states)
     states[0].ev.announce("sigma-basin (sequential, at most)", sum(len(st.grid) for st in states), n)

@@ -8,6 +8,7 @@ re-reads one tensor per parameter on restore. Nothing else of parameter size is 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -60,15 +61,29 @@ class Theta0:
         return self._ram[name] if self._disk is None else self._disk.get(name)
 
     @torch.no_grad()
-    def restore(self, params: Iterable[tuple[str, torch.Tensor]] | None = None) -> None:
-        """Copy θ₀ back into `params` (default: all it holds), bitwise. A KeyboardInterrupt arriving
-        during the restore is held back until every tensor is restored, then re-raised."""
+    def restore(self, params: Iterable[tuple[str, torch.Tensor]] | None = None, workers: int = 1) -> None:
+        """Copy θ₀ back into `params` (default: all it holds), bitwise; `workers` > 1 copies that many
+        tensors at a time (host RAM copies only). A KeyboardInterrupt arriving during the restore is held
+        back until every tensor is restored, then re-raised."""
         todo = list(self.params if params is None else params)
         pending: BaseException | None = None
+        parallel = workers > 1 and self._disk is None and len(todo) > 1
+
+        def copy(item: tuple[str, torch.Tensor]) -> None:
+            with torch.no_grad():  # grad mode is per thread
+                item[1].copy_(self.get(item[0]))
+
         while True:
             try:
-                for name, p in todo:
-                    p.copy_(self.get(name))
+                if parallel:
+                    pool = ThreadPoolExecutor(max_workers=workers)
+                    try:
+                        list(pool.map(copy, todo))
+                    finally:  # every copy has finished before the restore returns or retries
+                        pool.shutdown(wait=True)
+                else:
+                    for item in todo:
+                        copy(item)
                 break
             except KeyboardInterrupt as exc:
                 pending = exc

@@ -41,7 +41,7 @@ from landscape.sigma_basin import (
     SigmaTask,
     joint_sigma_basins,
 )
-from landscape.smoothing import noise_trials, trial_plan
+from landscape.smoothing import TrialDesign, noise_trials, trial_design, trial_plan
 from landscape.store import canonical_json, row_key, to_json_value
 from landscape.trial_size import pilot_trials
 from llm_check.enlarge import enlargement_check
@@ -209,7 +209,8 @@ def sequential_rows(ctx: RunContext, cap: Capability, basin) -> int:
     wanted = {p.sigma: set(p.noise_seeds) for p in basin.points}
     remaining = set().union(*wanted.values()) if wanted else set()
     points = [_baseline_point(cap)]
-    plan = trial_plan(pool, ctx.seed, basin.examples_per_trial or 1, mode=basin.mode, kind=basin.kind, rng=ctx.rng)
+    design = basin.design if basin.design is not None else trial_design(pool, basin.examples_per_trial or len(pool))
+    plan = trial_plan(design, ctx.seed, mode=basin.mode, kind=basin.kind, rng=ctx.rng)
     rounds = -(-basin.sigma_basin.n * basin.sigma_basin.extra["grid_size"] // LOOK_EVERY)  # the engine's bound
     for spec, ids in itertools.islice(plan, rounds * LOOK_EVERY):
         if not remaining:
@@ -227,14 +228,18 @@ def sequential_rows(ctx: RunContext, cap: Capability, basin) -> int:
 
 
 def noise_rows(ctx: RunContext, cap: Capability, draws: Sequence[tuple[float, Sequence[int]]], *, mode: str,
-               kind: str, seed: int | None = None, b: int = 1) -> int:
+               kind: str, seed: int | None = None, b: int = 1, design: TrialDesign | None = None) -> int:
     """Rows of noise draws: `draws` = (σ, noise seeds drawn at σ) per measured σ, plus the clean baseline;
-    `seed`: the base seed they were drawn with (default the run's); b: examples per draw ("pairs")."""
+    `seed`: the base seed they were drawn with (default the run's); b: examples per draw ("pairs"), drawn by
+    `design` when b > 1 (the estimator's landscape.smoothing.TrialDesign)."""
     pool = cap.id_list if cap.example_ids is not None else range(cap.score.n_examples)
     points = [_baseline_point(cap)]
+    base = ctx.seed if seed is None else seed
     for sigma, seeds in draws:
-        trials = noise_trials(pool, len(seeds), ctx.seed if seed is None else seed, mode=mode, kind=kind,
-                              rng=ctx.rng, b=b)
+        if b > 1 and mode == "pairs" and design is not None:
+            trials = list(itertools.islice(trial_plan(design, base, mode=mode, kind=kind, rng=ctx.rng), len(seeds)))
+        else:
+            trials = noise_trials(pool, len(seeds), base, mode=mode, kind=kind, rng=ctx.rng, b=b)
         assert [spec.seed for spec, _ in trials] == list(seeds), "noise draws differ from the estimator's"
         points += [(spec.to_key(), sigma, cap.id_list if ids is None else ids) for spec, ids in trials]
     return stored_rows(ctx, cap, points)
@@ -273,7 +278,8 @@ def certificate_block(ctx: RunContext, cap: Capability, cert) -> dict:
             "noise_seeds": list(cert.noise_seeds), "p_a_method": cert.p_a.method,
             "examples_per_trial": cert.examples_per_trial,
             "n_evals": noise_rows(ctx, cap, [(cert.sigma, cert.noise_seeds)], mode=cert.mode, kind="gaussian",
-                                  seed=certificate_seed(ctx), b=max(1, cert.examples_per_trial))}
+                                  seed=certificate_seed(ctx), b=max(1, cert.examples_per_trial),
+                                  design=cert.design)}
 
 
 def _sigma_basins(ctx: RunContext, capabilities: Sequence[Capability], results: dict[str, dict],

@@ -15,7 +15,8 @@ Counts:
   σ-basin    sequential, one joint search over the capabilities: per capability the b pilot (PILOT_DRAWS ×
              (noise + 2 writes + eval(N) + eval(1))) and T_c trials of two σ-evaluations (the bracket
              window's two ends) of write + eval(b_c), T_c and b_c from the engine's own cost rule
-             (landscape.trial_size.trial_cost_rule) under the prior variances below, T_c at most the
+             (landscape.trial_size.trial_cost_rule, stratified at S(θ₀)) under the prior variances below
+             (the same within-variance in each stratum), T_c at most the
              budget n; one noise draw per trial for all capabilities (max_c T_c draws); grid / bisect: the σ
              they measure × n × (noise + write + eval(1)), per capability.
   certificate  n_certificate × (noise + Σ_c (write + eval(b_c))): fresh noise, each draw made once for every
@@ -137,8 +138,10 @@ def sequential_plan(costs: UnitCosts, cap: str, config) -> dict[str, float]:
     m = config.grid_low + config.grid_high + 1
     level = 1.0 - (1.0 - config.edge_confidence) / m
     n = costs.n_examples[cap]
+    correct = round(n * costs.clean[cap])
+    strata = [(correct, PRIOR_VAR_WITHIN), (n - correct, PRIOR_VAR_WITHIN)] if 0 < correct < n else None
     rule = trial_cost_rule(costs.noise, costs.write + costs.eval(cap, 1), costs.write + costs.eval(cap, n), n,
-                           PRIOR_VAR_BETWEEN, PRIOR_VAR_WITHIN, tau=config.tau, level=level)
+                           PRIOR_VAR_BETWEEN, PRIOR_VAR_WITHIN, tau=config.tau, level=level, strata=strata)
     b = rule["b"] if config.examples_per_trial == "auto" else int(config.examples_per_trial)
     trials = min(float(config.n_noise), rule["expected_trials"].get(str(b), rule["floor_trials"]))
     pilot = PILOT_DRAWS * (costs.noise + 2 * costs.write + costs.eval(cap, n) + costs.eval(cap, 1)) \

@@ -74,10 +74,13 @@ def _rows(out):
     return [r for r in ResultStore(out / "rows.jsonl").rows() if r.key["score"] == "tiny" and r.key["model"] == "tiny"]
 
 
-def _paired_drops(out, sigma: float, seeds: list[int], b: int) -> list[float]:
-    """Per noise seed (in the given order): mean clean outcome of the trial's b examples minus their score
-    under that noise at σ, read back from the stored rows (the GO stage's fixed-n path draws the same seeds
-    on one example each)."""
+def _paired_drops(out, sigma: float, seeds: list[int], b: int) -> tuple[list[float], tuple[float, float]]:
+    """Per noise seed (in the given order) the paired drop of the trial's b examples, read back from the stored
+    rows, and the range it lies in. With b ≥ 2 and both kinds of example present the trial is stratified by
+    the clean outcome: drop = S₀·(share of its correct examples broken) − (1 − S₀)·(share of its incorrect
+    ones fixed), in [−(1 − S₀), S₀], S₀ the clean score; else the mean clean outcome of its examples minus
+    their score under noise, in [−1, 1] (the GO stage's fixed-n path draws the same seeds on one example
+    each)."""
     rows = _rows(out)
     clean = next(r for r in rows if r.key["direction"] is None and r.key["example_ids"] is None)
     by_seed = {r.key["direction"]["seed"]: r for r in rows
@@ -86,8 +89,19 @@ def _paired_drops(out, sigma: float, seeds: list[int], b: int) -> list[float]:
                and r.key["direction"]["kind"] == "gaussian" and r.key["direction"]["seed"] in set(seeds)}
     assert len(by_seed) == len(seeds)
     outcomes = clean.values["outcomes"]
-    return [sum(outcomes[i] for i in by_seed[s].key["example_ids"]) / len(by_seed[s].key["example_ids"])
-            - by_seed[s].values["value"] for s in seeds]
+    s0 = sum(outcomes) / len(outcomes)
+    stratified = b >= 2 and 0 < s0 < 1
+    drops = []
+    for s in seeds:
+        ids, noisy = by_seed[s].key["example_ids"], by_seed[s].values["outcomes"]
+        if stratified:
+            broken = [1 - o for i, o in zip(ids, noisy) if outcomes[i] == 1]
+            fixed = [o for i, o in zip(ids, noisy) if outcomes[i] == 0]
+            assert broken and fixed, "a stratified trial draws from both strata"
+            drops.append(s0 * sum(broken) / len(broken) - (1 - s0) * sum(fixed) / len(fixed))
+        else:
+            drops.append(sum(outcomes[i] for i in ids) / len(ids) - by_seed[s].values["value"])
+    return drops, ((-(1 - s0), s0) if stratified else (-1.0, 1.0))
 
 
 def test_certificate_rederived_from_rows(quick_run):
@@ -99,8 +113,8 @@ def test_certificate_rederived_from_rows(quick_run):
     cert = block["certificate"]
     assert cert["n_trials"] == SMALL.n_certificate == len(cert["noise_seeds"])
     assert cert["examples_per_trial"] == block["sigma_basin_trials"][0]["b"]
-    drops = _paired_drops(out, cert["sigma"], cert["noise_seeds"], cert["examples_per_trial"])
-    upper = betting_interval(drops, confidence=cert["confidence"], bounds=(-1.0, 1.0), sided="upper")[1]
+    drops, bounds = _paired_drops(out, cert["sigma"], cert["noise_seeds"], cert["examples_per_trial"])
+    upper = betting_interval(drops, confidence=cert["confidence"], bounds=bounds, sided="upper")[1]
     clean = block["clean_score"]
     assert cert["p_a_lower"] == pytest.approx(max(0.0, clean - upper), abs=1e-9)
     if cert["p_a_lower"] >= cert["q"]:
@@ -121,8 +135,8 @@ def test_sequential_sigma_basin_rederived_from_rows(quick_run):
     trials = {t["sigma"]: t for t in block["sigma_basin_trials"]}
     assert trials and all(set(t) == {"sigma", "trials", "b", "decision"} for t in trials.values())
     for point in block["sigma_basin_points"]:
-        drops = _paired_drops(out, point["sigma"], point["noise_seeds"], trials[point["sigma"]]["b"])
-        lo, hi = betting_interval(drops, confidence=level, bounds=(-1.0, 1.0))
+        drops, bounds = _paired_drops(out, point["sigma"], point["noise_seeds"], trials[point["sigma"]]["b"])
+        lo, hi = betting_interval(drops, confidence=level, bounds=bounds)
         assert point["drop"]["ci"] == pytest.approx([lo, hi], abs=1e-12)
         t = trials[point["sigma"]]
         assert t["trials"] == len(drops) <= SMALL.n_noise
@@ -209,19 +223,29 @@ def test_cost_estimate_counts():
 def test_sequential_cost_uses_the_engines_rule_with_the_stated_priors():
     """The joint sequential σ-basin: per capability a pilot and T_c trials of 2·(write + eval(b_c)), one noise
     draw per trial for all (max T_c draws); b_c and T_c from the engine's cost rule, recomputed here from its
-    formula: trials(b) = max(2 Var(V_b) log(1/α) / (τ/2)², floor)."""
+    formula: trials(b) = max(2 Var(V_b) log(1/α) / (τ/2)², floor(b)), b ≥ 2 stratified at the clean score
+    (b₁ = round(b·S₀) correct examples, within-variance the prior in each stratum, drops in [S₀ − 1, S₀]),
+    b = 1 uniform (drops in [−1, 1])."""
     from landscape.trial_size import PILOT_DRAWS, floor_trials
 
     costs = UnitCosts(noise=2.0, write=0.5, eval_one={"a": 0.25, "c": 0.05}, eval_set={"a": 4.25, "c": 1.0},
                       n_examples={"a": 17, "c": 40}, clean={"a": 0.5, "c": 0.3})
     cfg = QuickConfig()
     level = 1 - (1 - cfg.edge_confidence) / 7
-    floor = floor_trials(cfg.tau, level)
 
     def plan(cap: str) -> tuple[int, float]:
         n, options = costs.n_examples[cap], {}
+        n1 = round(n * costs.clean[cap])
+        s0 = n1 / n
         for b in sorted({1, *(2 ** k for k in range(1, 12) if 2 ** k < n), n}):
-            var = PRIOR_VAR_BETWEEN + PRIOR_VAR_WITHIN * (n - b) / ((n - 1) * b)
+            if b == 1:
+                var = PRIOR_VAR_BETWEEN + PRIOR_VAR_WITHIN
+                floor = floor_trials(cfg.tau, level)
+            else:
+                b1 = min(max(1, round(b * s0)), b - 1)
+                var = PRIOR_VAR_BETWEEN + sum((m / n) ** 2 * PRIOR_VAR_WITHIN * (m - k) / ((m - 1) * k)
+                                              for m, k in ((n1, b1), (n - n1, b - b1)))
+                floor = floor_trials(cfg.tau, level, (s0 - 1, s0))
             trials = max(2 * var * math.log(1 / (1 - level)) / (cfg.tau / 2) ** 2, floor)
             options[b] = (2.0 + 0.5 + costs.eval(cap, b)) * trials, trials
         b = min(options, key=lambda k: options[k][0])
