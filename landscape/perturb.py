@@ -19,7 +19,15 @@ from dataclasses import dataclass
 
 import torch
 
-from landscape.directions import CHUNK, BoundDirection, DirectionSpec, HeldDirection, bind, chunk_bounds, compute_dtype
+from landscape.directions import (
+    CHUNK,
+    BoundDirection,
+    DirectionSpec,
+    HeldDirection,
+    bind,
+    chunk_bounds,
+    compute_dtype,
+)
 from landscape.theta0 import Theta0
 from theory.errors import InternalError, UserInputError
 

@@ -273,9 +273,11 @@ class _SequentialState:
                 self.look(i)
             lo, hi = self.checked[i]
             clean, mean = self.clean.value, float(np.mean(self.drops[i]))
+            variance = float(np.var(self.drops[i], ddof=1)) if len(self.drops[i]) > 1 else float("nan")
             drop = Estimate(estimate=mean, ci=(lo, hi), confidence=self.per_sigma, n=len(self.drops[i]),
                             unit="drop S(θ₀) − p_A",
-                            method="paired drop, betting confidence sequence (hedged capital), two-sided")
+                            method="paired drop, betting confidence sequence (hedged capital), two-sided",
+                            extra={"variance": variance})  # Var(V_b) observed, beside the pilot's prediction
             p_a = Estimate(estimate=clean - mean, ci=(max(0.0, clean - hi), min(1.0, clean - lo)),
                            confidence=self.per_sigma, n=len(self.drops[i]), unit="smoothed score",
                            method=drop.method)

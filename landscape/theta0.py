@@ -25,6 +25,9 @@ def same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
     return torch.equal(a.reshape(-1).view(torch.uint8), b.reshape(-1).view(torch.uint8))
 
 
+PARALLEL_RESTORE_MIN = 1 << 22  # coordinates: below this a thread pool costs more than it saves (≈ 1.5 ms)
+
+
 class Theta0:
     """A bitwise copy of the parameters (all, or the canonical `names` given) for exact restore."""
 
@@ -63,11 +66,12 @@ class Theta0:
     @torch.no_grad()
     def restore(self, params: Iterable[tuple[str, torch.Tensor]] | None = None, workers: int = 1) -> None:
         """Copy θ₀ back into `params` (default: all it holds), bitwise; `workers` > 1 copies that many
-        tensors at a time (host RAM copies only). A KeyboardInterrupt arriving during the restore is held
+        tensors at a time (host RAM copies of at least PARALLEL_RESTORE_MIN coordinates in all). A KeyboardInterrupt arriving during the restore is held
         back until every tensor is restored, then re-raised."""
         todo = list(self.params if params is None else params)
         pending: BaseException | None = None
-        parallel = workers > 1 and self._disk is None and len(todo) > 1
+        parallel = (workers > 1 and self._disk is None and len(todo) > 1
+                    and sum(p.numel() for _, p in todo) >= PARALLEL_RESTORE_MIN)
 
         def copy(item: tuple[str, torch.Tensor]) -> None:
             with torch.no_grad():  # grad mode is per thread

@@ -58,7 +58,7 @@ def choose_examples_per_trial(ev: ProbeEvaluator, pool: Sequence[int], clean: di
     return {"b": rule["b"], "c_noise_s": c_noise, "c_eval_1_s": c_one, "c_eval_set_s": c_set,
             "var_between": between, "var_within": inside, "strata": strata_vars,
             "floor_trials": rule["floor_trials"], "pilot_sigma": sigma, "expected_cost_s": rule["expected_cost_s"],
-            "expected_trials": rule["expected_trials"]}
+            "expected_trials": rule["expected_trials"], "expected_variance": rule["expected_variance"]}
 
 
 def _strata(outcomes: np.ndarray) -> list[np.ndarray]:
@@ -95,7 +95,7 @@ def trial_cost_rule(c_noise: float, c_one: float, c_set: float, n_pool: int, bet
     if strata is not None:
         s0 = strata[0][0] / n_pool
         narrow = floor_trials(tau, level, (-(1.0 - s0), s0))
-    costs, trials, floors = {}, {}, {}
+    costs, trials, floors, variances = {}, {}, {}, {}
     for b in sorted({1, *(2 ** k for k in range(1, 12) if 2 ** k < n_pool), n_pool}):
         if b == 1 or strata is None:
             var = between + within * (n_pool - b) / max(1, (n_pool - 1) * b)
@@ -105,11 +105,13 @@ def trial_cost_rule(c_noise: float, c_one: float, c_set: float, n_pool: int, bet
             var = between + sum((n_s / n_pool) ** 2 * v * (n_s - b_s) / max(1, (n_s - 1) * b_s)
                                 for (n_s, v), b_s in zip(strata, counts))
             floors[b] = narrow
+        variances[b] = var
         trials[b] = max(2.0 * var * log_alpha / w ** 2, floors[b])
         costs[b] = (c_noise + c_one + slope * (b - 1)) * trials[b]
     best = min(costs, key=costs.get)
     return {"b": int(best), "floor_trials": floors[best], "expected_cost_s": {str(k): v for k, v in costs.items()},
-            "expected_trials": {str(k): v for k, v in trials.items()}}
+            "expected_trials": {str(k): v for k, v in trials.items()},
+            "expected_variance": {str(k): v for k, v in variances.items()}}
 
 
 def pilot_trials(pool: Sequence[int], seed: int, *, whole: Sequence[int] | None = None, kind: str = "gaussian",

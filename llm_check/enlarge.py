@@ -22,14 +22,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from landscape.go import GaussianAugmentedOptimizer
 from landscape.hashing import weight_hash
 from landscape.scores import causal_lm_nll
 from landscape.sigma_basin import SigmaBasin
 from landscape.tensorfile import TensorSource, write_safetensors
+from landscape.training import TrainConfig, train
 from llm_check.runs import Capability, RunContext, corpus_blocks, sigma_basin_run
 from llm_check.tasks import text_corpus
 from theory.claims.registry import FIVE_X_REGION
@@ -69,6 +68,11 @@ def rms_parameter(model: torch.nn.Module) -> float:
     return math.sqrt(sq / n)
 
 
+def authors_adamw(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The authors' optimiser: AdamW at cfg.lr (constant), torch's default betas, weight decay 0."""
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+
+
 def _tag(sigma_train: float) -> str:
     return f"{sigma_train:.6g}".replace(".", "p").replace("-", "m")
 
@@ -87,7 +91,7 @@ def go_finetune(ctx: RunContext, sigma_train: float, *, steps: int, batch_size: 
     model = copy.deepcopy(ctx.model)
     path = None
     if ctx.out_dir is not None:
-        path = ctx.out_dir / "go" / f"sigma_{_tag(sigma_train)}_steps{steps}_b{batch_size}_seed{seed}.safetensors"
+        path = ctx.out_dir / "go" / f"sigma_{_tag(sigma_train)}_steps{steps}_b{batch_size}_seed{seed}_epochs.safetensors"
     losses: list[float] = []
     if path is not None and path.is_file():
         source = TensorSource(path)
@@ -101,24 +105,14 @@ def go_finetune(ctx: RunContext, sigma_train: float, *, steps: int, batch_size: 
         needed = max(MIN_BLOCKS, steps * batch_size)
         text = text_corpus()[:needed * block_size * CHARS_PER_TOKEN_MARGIN]
         blocks = corpus_blocks(ctx.tokenizer, block_size=block_size, max_blocks=needed, text=text)
-        order = np.random.default_rng(seed).permutation(len(blocks))
         device = next(model.parameters()).device
-        params = [p for p in model.parameters()]
-        for p in params:
+        for p in model.parameters():
             p.requires_grad_(True)
-        go = GaussianAugmentedOptimizer(torch.optim.AdamW(params, lr=lr, weight_decay=0.0), model, sigma_train,
-                                        seed)
-        model.train()
-        for step in range(steps):
-            rows = [int(order[(step * batch_size + i) % len(order)]) for i in range(batch_size)]
-            batch = blocks[rows].to(device)
-            with torch.enable_grad(), go.noisy():
-                loss = causal_lm_nll(model, batch).mean()
-                loss.backward()
-            go.step()
-            go.zero_grad()
-            losses.append(float(loss.detach()))
-        model.eval()
+        cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, weight_decay=0.0, sigma_train=sigma_train,
+                          seed=seed, grad_clip=None, sampling="epochs")
+        result = train(model, lambda m, rows: causal_lm_nll(m, blocks[rows].to(device)).mean(), len(blocks), cfg,
+                       make_optimizer=authors_adamw)
+        losses = list(result.losses)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_safetensors(path, [(n, p.detach()) for n, p in model.named_parameters()])

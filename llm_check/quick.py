@@ -45,6 +45,7 @@ from landscape.smoothing import TrialDesign, noise_trials, trial_design, trial_p
 from landscape.store import canonical_json, row_key, to_json_value
 from landscape.trial_size import pilot_trials
 from llm_check.enlarge import enlargement_check
+from llm_check.measurements import quick_measurements
 from llm_check.runs import (
     Capability,
     RunContext,
@@ -58,9 +59,11 @@ from llm_check.runs import (
     worst_case,
     worst_case_direction,
 )
+from theory.claims.document import measurement_to_dict
 from theory.errors import UserInputError
 
 SUMMARY_FILE = "summary.json"
+MEASUREMENTS_FILE = "measurements.json"
 STAGES = ("edges", "sigma_basin", "worst_case", "certificate", "go")
 QUICK_STAGES = ("edges", "sigma_basin", "worst_case", "certificate")  # GO arms are opt-in (--stages ...,go)
 AUTHORS_GO_STEPS, AUTHORS_GO_BATCH = 5600, 64  # the paper's GO fine-tuning scale (PAPER.md)
@@ -126,12 +129,17 @@ class QuickConfig:
 
 
 def _write_summary(out_dir: Path | None, summary: dict) -> None:
+    """DIR/summary.json, and beside it DIR/measurements.json: the claims registry's measurements the stages
+    so far make (llm_check.measurements), for `python -m paper_figures --llm-results DIR`."""
     if out_dir is None:
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / (SUMMARY_FILE + ".tmp")
-    tmp.write_text(json.dumps(to_json_value(summary), indent=2, sort_keys=True))
-    tmp.replace(out_dir / SUMMARY_FILE)
+    summary = to_json_value(summary)
+    measurements = [measurement_to_dict(m) for m in quick_measurements(summary)]
+    for name, payload in ((SUMMARY_FILE, summary), (MEASUREMENTS_FILE, measurements)):
+        tmp = out_dir / (name + ".tmp")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+        tmp.replace(out_dir / name)
 
 
 def _previous_timings(out_dir: Path | None) -> dict[str, float]:
@@ -368,6 +376,8 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
             confidence=config.edge_confidence, steps=config.worst_steps, lr=config.worst_lr,
             tether=config.worst_tether, **config.search()))
         block["worst_edge"] = run.worst_edge
+        line = run.edges.directions[0]  # the line's edge is the first exit on either half-line
+        block["worst_edge_bracket"] = [min(line.plus.lo, line.minus.lo), min(line.plus.hi, line.minus.hi)]
         block["worst_to_most_ratio"] = run.worst_to_most_ratio
         block["worst_evaluations"] = edge_block(ctx, cap, run.edges, 1)["evaluations"][0]
         block["worst_n_evals"] = edge_rows(ctx, cap, run.edges)

@@ -1,7 +1,7 @@
 """Measurements from this package's figure data (used for claims toymodels.claims does not measure).
 
 Each producer returns theory.claims Measurements of the registry's quantity; the registry's judge decides.
-No criterion lives here. Ratios of edges use toymodels.claims.ratio: interval division
+No criterion lives here. Ratios of edges use theory.estimate.ratio_estimate: interval division
 [a.lo/b.hi, a.hi/b.lo] at level 1 − Σ(1 − coverage) (Bonferroni). PRODUCES names the claim ids each
 producer measures, so the pipeline runs only the producers whose claims are still unmeasured.
 """
@@ -18,9 +18,8 @@ from paper_figures.context import FigureRun
 from paper_figures.stored import MissingData, single_edge, values
 from theory.claims import Measurement
 from theory.claims.statistics import log_slope, sign_test_p_above
-from theory.estimate import Estimate
+from theory.estimate import Estimate, ratio_estimate
 from theory.stats import clopper_pearson, median_interval
-from toymodels.claims import ratio
 
 TOY_TF = "toy transformer (aligned, d_model 64)"
 TOY_MLP = "toy MLP (width 64, teacher-student)"
@@ -45,7 +44,7 @@ def worst_narrower(ctx: FigureRun) -> list[Measurement]:
     from paper_figures.fig03_worst_case import worst_data
 
     worst = single_edge(worst_data(ctx)["basic"]["edges"])
-    r = ratio(measure.basic_edge(ctx), worst, "edge(most-case median) / edge(worst-case)")
+    r = ratio_estimate(measure.basic_edge(ctx), worst, "edge(most-case median) / edge(worst-case)")
     return [measured("worst-much-narrower", r, TOY_TF, "fig03: basic score, PGA worst direction",
                      varied=("directions",))]
 
@@ -59,9 +58,9 @@ def sft_rows(ctx: FigureRun) -> list[Measurement]:
                                                     label=f"sft-{kind}"))
 
     ref = _direction_edges(measure.first_exit_edges(ctx, "basic"))
-    kills = ratio(along("adversarial", "safety"), along("adversarial", "basic"),
+    kills = ratio_estimate(along("adversarial", "safety"), along("adversarial", "basic"),
                   "edge(safety) / edge(basic) along adversarial SFT")
-    near = ratio(along("adversarial", "safety"), single_edge(worst_data(ctx)["safety"]["edges"]),
+    near = ratio_estimate(along("adversarial", "safety"), single_edge(worst_data(ctx)["safety"]["edges"]),
                  "edge(adversarial SFT) / edge(worst case), safety score")
     src = "fig04: edges along normalised fine-tuning directions"
     return [measured("benign-sft-like-random", along("benign", "basic"), TOY_TF, src,
@@ -143,7 +142,7 @@ def training_row(ctx: FigureRun) -> list[Measurement]:
     pts = data(ctx)["points"]
     if len(pts) < 2:
         raise MissingData(f"the training curve has {len(pts)} checkpoint(s), needs 2")
-    r = ratio(Estimate.from_dict(pts[-1]["median_edge"]), Estimate.from_dict(pts[0]["median_edge"]),
+    r = ratio_estimate(Estimate.from_dict(pts[-1]["median_edge"]), Estimate.from_dict(pts[0]["median_edge"]),
               f"median edge at step {pts[-1]['step']} / at step {pts[0]['step']}")
     return [measured("basins-widen-with-training", r, TOY_MLP, "fig07: raw sigma, tau = half drop per checkpoint",
                      extra={"unit_kind": "raw", "tau_fixed": False})]

@@ -38,8 +38,8 @@ def bound_data(ctx: FigureRun) -> dict:
     """Certificate at σ₀ and the displacement checks (see module doc)."""
     from landscape.certificates import certify, check_displacement
     from landscape.context import ProbeContext
+    from landscape.theorem_checks import displaced_copy, random_displacement
     from paper_figures import measure, toy
-    from toymodels.theorems import displaced_copy, random_displacement
 
     s = toy.sizes(ctx)
     sigma0 = 0.5 * measure.basic_edge(ctx).estimate

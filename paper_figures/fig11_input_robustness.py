@@ -31,8 +31,8 @@ SIGMA_EMB_FRACTION = 0.1  # σ_emb as a fraction of the median token-pair distan
 def input_data(ctx: FigureRun) -> dict:
     from landscape.context import ProbeContext
     from landscape.input_robustness import input_embedding_certificates, token_distances
+    from landscape.theorem_checks import repeated_token_counterexample
     from paper_figures import fig06_bounds, toy
-    from toymodels.theorems import repeated_token_counterexample
 
     base = toy.transformer("align")
     W = base.tok_emb.weight.detach()

@@ -110,18 +110,24 @@ class Estimate:
 
 def ratio_estimate(num: Estimate, den: Estimate, unit: str = "ratio") -> Estimate:
     """num/den of two positive quantities, interval [num.lo/den.hi, num.hi/den.lo]: when both intervals
-    hold, so does this one, so its confidence is ≥ 1 − (1 − num.confidence) − (1 − den.confidence)
-    (Bonferroni). A zero denominator end gives +inf (0 below); the point estimate is num/den."""
+    hold, so does this one, so it holds with probability ≥ 1 − (1 − c_num) − (1 − c_den) (Bonferroni), c an
+    interval's stated coverage where it has one (exact order-statistic intervals), else its confidence.
+    A zero denominator end gives +inf (0 below), ∞/∞ is undefined (0 below, +inf above); the point estimate
+    is num/den. The one ratio of intervals of the suite."""
 
     def div(a: float, b: float) -> float:
         if b == 0:
             return math.inf if a > 0 else math.nan
+        if math.isinf(a) and math.isinf(b):
+            return math.nan
         return a / b
 
-    lo = div(num.lo, den.hi) if math.isfinite(den.hi) else 0.0
-    hi = div(num.hi, den.lo)
+    def held(e: Estimate) -> float:
+        return e.coverage if e.coverage is not None else e.confidence
+
+    lo, hi = div(num.lo, den.hi), div(num.hi, den.lo)
     lo = 0.0 if math.isnan(lo) else lo
-    hi = math.inf if math.isnan(hi) else hi
-    confidence = max(1e-9, 1.0 - (1.0 - num.confidence) - (1.0 - den.confidence))
-    return Estimate(estimate=div(num.estimate, den.estimate), ci=(lo, max(lo, hi)), confidence=confidence,
+    hi = math.inf if math.isnan(hi) else max(hi, lo)
+    confidence = min(1.0 - 1e-12, max(1e-9, 1.0 - (1.0 - held(num)) - (1.0 - held(den))))
+    return Estimate(estimate=div(num.estimate, den.estimate), ci=(lo, hi), confidence=confidence,
                     n=min(num.n, den.n), unit=unit, method="ratio of intervals, bonferroni over the two")

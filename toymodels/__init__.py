@@ -8,10 +8,13 @@ tasks/               synthetic tasks generated from a seed, one module each:
 mlp.py               ReLU MLP in standard / NTK / mean-field parameterisation
 transformer.py       small pre-norm decoder-only transformer (input-embedding entry point for Thm 4.5)
 train.py             training loops (GO via landscape.go): pre-train -> align -> fine-tune, cached models
-hessian.py           curvature at θ₀ by Hessian-vector products: λ_max (Lanczos) and tr H (Hutchinson)
-theorems.py          checks of Thms 4.2–4.5 on toy models: displacement families, the smoothed-score attack
 enlarge.py           width sweep, GO vs AdamW σ-basins, the 5× verdicts, reparameterisation control
-claims.py            every claim of the paper measured on toy models as Measurements for theory.claims' judge
+claims/              every claim of the paper measured on toy models as Measurements for theory.claims' judge:
+  common.py            run sizes, the workspace, trained models, the Measurement helper
+  transformer_claims.py  flat-then-collapse, NLL smoothness, nesting, SFT directions, strict basin
+  width_claims.py      the MLP width sweep and training: worst-case narrowness, widening, forgetting
+  theorem_claims.py    Thms 4.2–4.5 checks and the 5x sweep's entries
+  run.py               all families through one workspace; measurements.json, claims.json
 __main__.py          `python -m toymodels {enlarge,claims,all} [--quick] --out DIR`
 
 Rooms, lowest first; imports only point down this list (enforced by tests/test_import_graph.py):

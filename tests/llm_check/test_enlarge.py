@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from landscape.hashing import weight_hash
-from llm_check.enlarge import enlargement_verdict, go_finetune, ratio_estimate, rms_parameter
+from llm_check.enlarge import enlargement_verdict, go_finetune, rms_parameter
 from llm_check.runs import RunContext
 from theory.errors import UserInputError
 from theory.estimate import Estimate
@@ -17,16 +17,6 @@ from theory.estimate import Estimate
 
 def est(x, lo, hi, confidence=0.95):
     return Estimate(estimate=x, ci=(lo, hi), confidence=confidence, n=10, unit="sigma")
-
-
-def test_ratio_interval_is_the_bonferroni_quotient():
-    r = ratio_estimate(est(2.0, 1.0, 4.0), est(1.0, 0.5, 2.0), "ratio")
-    assert r.estimate == 2.0 and r.ci == (0.5, 8.0)
-    assert r.confidence == pytest.approx(0.9)
-    open_below = ratio_estimate(est(2.0, 1.0, 4.0), est(1.0, 0.0, 2.0), "ratio")
-    assert open_below.ci == (0.5, math.inf)
-    open_above = ratio_estimate(est(2.0, 1.0, math.inf), est(1.0, 0.5, math.inf), "ratio")
-    assert open_above.ci == (0.0, math.inf)
 
 
 def test_verdict_under_and_at_scale():

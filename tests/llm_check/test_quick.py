@@ -157,6 +157,55 @@ def test_worst_to_most_ratio_consistent(quick_run):
         assert ratio == pytest.approx(block["worst_edge"] / edge)
 
 
+def test_measurements_for_the_claims_table(quick_run):
+    """DIR/measurements.json holds the registry's worst-much-narrower entry per capability: the median edge's
+    interval divided by the worst edge's bracket, which holds the worst edge; the judge accepts it."""
+    from theory.claims import judge_all
+    from theory.claims.document import measurement_from_dict
+
+    out, summary, _, _ = quick_run
+    block = summary["capabilities"]["basic"]
+    stored = [measurement_from_dict(d) for d in json.loads((out / "measurements.json").read_text())]
+    worst = [m for m in stored if m.claim_id == "worst-much-narrower"]
+    assert [m.entry for m in worst] == ["basic"] and worst[0].subject == "tiny"
+    lo, hi = block["worst_edge_bracket"]
+    assert lo <= block["worst_edge"] <= hi
+    edge = block["basin_edge"]
+    edge_lo, edge_hi = (float(x) for x in edge["ci"])  # the summary writes inf as "inf"
+    expected_lo = 0.0 if math.isinf(hi) else edge_lo / hi  # a worst edge beyond the searched range bounds nothing
+    expected_hi = math.inf if lo == 0 or math.isinf(edge_hi) else edge_hi / lo
+    assert list(worst[0].estimate.ci) == pytest.approx([expected_lo, expected_hi])
+    assert worst[0].estimate.confidence == pytest.approx(edge["coverage"])
+    assert "worst-much-narrower" in {r.id for r in judge_all(stored)}
+
+
+def test_measurement_arithmetic_on_finite_edges(quick_run):
+    """The fixture's edges lie beyond its searched range, so its ratios are [0, inf]; on its summary with
+    finite edges put in: worst-much-narrower = [edge.lo / bracket.hi, edge.hi / bracket.lo], and a second
+    capability whose edges are twice basic's along every direction has median ratio 2 with sign-test
+    p = 2⁻ᴷ; a capability at chance is not measured."""
+    import copy
+
+    from llm_check.measurements import quick_measurements
+
+    _, summary, _, _ = quick_run
+    finite = copy.deepcopy(summary)
+    basic = finite["capabilities"]["basic"]
+    basic["basin_edge"].update(estimate=4.0, ci=[2.0, 8.0], per_direction=[1.0, 2.0, 4.0, 8.0], K=4)
+    basic.update(worst_edge=0.01, worst_edge_bracket=[0.008, 0.012])
+    other = copy.deepcopy(basic)
+    other["basin_edge"]["per_direction"] = [2.0, 4.0, 8.0, 16.0]
+    other["clean_score"] = other["chance"] + 0.5
+    finite["capabilities"]["math"] = other
+    got = {(m.claim_id, m.entry): m for m in quick_measurements(finite)}
+    assert got["worst-much-narrower", "basic"].estimate.ci == pytest.approx((2.0 / 0.012, 8.0 / 0.008))
+    nested = got["basins-nested", "math"]
+    assert nested.estimate.estimate == pytest.approx(2.0) and nested.p_fails == pytest.approx(0.5 ** 4)
+    other["clean_score"] = other["chance"]
+    at_chance = [m for m in quick_measurements(finite) if m.claim_id == "basins-nested"]
+    assert len(at_chance) == 1 and at_chance[0].estimate is None and "not learnt" in at_chance[0].reason
+
+
 def test_rerun_resumes_without_new_rows(quick_run):
     out, summary, ctx, caps = quick_run
     before = (out / "rows.jsonl").read_bytes()

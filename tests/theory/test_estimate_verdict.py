@@ -57,3 +57,20 @@ def test_verdict_edge_cases():
     assert verdict((0.95, 1.0), Region(lo=0.9)) == HOLDS
     assert verdict((0.1, 0.2), Region(hi=0.05)) == FAILS
     assert not_measured("no GPU").startswith("not-measured")
+
+
+def test_ratio_of_intervals_divides_the_ends_at_the_bonferroni_level():
+    """[a.lo/b.hi, a.hi/b.lo]; held with probability ≥ 1 − Σ(1 − c), c the stated coverage where there is one
+    (an exact order-statistic interval) else the confidence; open ends and ∞/∞ give 0 below and +inf above."""
+    from theory.estimate import ratio_estimate
+
+    a = Estimate(2.0, (1.0, 4.0), 0.95, 5, "x")
+    b = Estimate(1.0, (0.5, 2.0), 0.95, 5, "x")
+    r = ratio_estimate(a, b)
+    assert (r.estimate, r.ci) == (2.0, (0.5, 8.0)) and r.confidence == pytest.approx(0.9)
+    exact = Estimate(1.0, (0.5, 2.0), 0.95, 5, "x", coverage=0.97)
+    assert ratio_estimate(a, exact).confidence == pytest.approx(0.92)
+    assert ratio_estimate(a, Estimate(1.0, (0.0, 2.0), 0.95, 5, "x")).ci == (0.5, math.inf)
+    assert ratio_estimate(Estimate(2.0, (1.0, math.inf), 0.95, 5, "x"),
+                          Estimate(1.0, (0.5, math.inf), 0.95, 5, "x")).ci == (0.0, math.inf)
+    assert ratio_estimate(a, Estimate(0.0, (0.0, math.inf), 0.95, 5, "x")).ci == (0.0, math.inf)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -21,7 +20,6 @@ from theory.claims import judge
 from theory.estimate import Estimate
 from theory.verdict import FAILS, HOLDS, INCONCLUSIVE
 from toymodels import claims as C
-from toymodels.hessian import curvature, hutchinson_trace, lanczos_lambda_max
 
 
 class PlantedBall(torch.nn.Module):
@@ -113,16 +111,6 @@ def test_transition_ratio_reads_the_planted_shape(ws, r10, r90, expected):
     assert judge([m]).verdict == expected
 
 
-def test_ratio_of_intervals():
-    a = Estimate(2.0, (1.0, 4.0), 0.95, 5, "x")
-    b = Estimate(1.0, (0.5, 2.0), 0.95, 5, "x")
-    r = C.ratio(a, b)
-    assert (r.estimate, r.ci) == (2.0, (0.5, 8.0))
-    assert r.confidence == pytest.approx(0.9)
-    inf = C.ratio(Estimate(1.0, (1.0, math.inf), 0.9, 3, "x"), b)
-    assert inf.ci[1] == math.inf
-
-
 def test_go_enlarges_hands_every_entry_to_the_judge(tmp_path):
     missing = C.claim_go_enlarges(tmp_path / "none.json")
     assert judge(missing).verdict.startswith("not-measured")
@@ -164,48 +152,7 @@ def test_strict_fraction_on_a_planted_ball_is_all_flat_inside_and_none_outside(t
     assert got_in.lo > 0.9 and got_out.hi < 0.9
 
 
-# ------------------------------------------------------------------------------------------- hessian
-
-class Quadratic(torch.nn.Module):
-    def __init__(self, a: np.ndarray):
-        super().__init__()
-        self.theta = torch.nn.Parameter(torch.zeros(a.shape[0], dtype=torch.float64))
-        self.register_buffer("a", torch.as_tensor(a))
-
-    def loss(self) -> torch.Tensor:
-        return 0.5 * self.theta @ self.a @ self.theta
-
-
-def _spd(d: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    return (q * rng.uniform(0.1, 5.0, d)) @ q.T
-
-
-def test_lanczos_and_hutchinson_on_a_known_quadratic():
-    a = _spd(30, 0)
-    model = Quadratic(a)
-    eig = np.linalg.eigvalsh(a)
-    c = curvature(model, lambda m: m.loss(), lanczos_steps=30, probes=60, seed=1, confidence=0.999)
-    assert c.lambda_max.lo <= eig[-1] * (1 + 1e-9) and eig[-1] <= c.lambda_max.hi + 1e-6
-    assert c.lambda_max.estimate == pytest.approx(eig[-1], rel=1e-6)
-    assert c.trace.lo <= np.trace(a) <= c.trace.hi
-    pred = math.sqrt(30 * eig[-1] / np.trace(a))
-    assert c.predicted_edge_ratio.lo <= pred <= c.predicted_edge_ratio.hi
-
-
-def test_lanczos_ritz_value_never_exceeds_lambda_max():
-    a = _spd(60, 3)
-    est = lanczos_lambda_max(lambda v: a @ v, 60, steps=5, seed=0)
-    assert est.estimate <= np.linalg.eigvalsh(a)[-1] + 1e-9
-
-
-def test_hutchinson_is_exact_for_a_diagonal_matrix():
-    """zᵀDz = tr D for every Rademacher z, so every probe is exact and the interval collapses."""
-    diag = np.arange(1.0, 11.0)
-    est = hutchinson_trace(lambda v: diag * v, 10, probes=5, seed=0)
-    assert est.estimate == pytest.approx(55.0) and est.ci == pytest.approx((55.0, 55.0))
-
+# ------------------------------------------------------------------------------------------- workspace
 
 def test_workspace_reloads_trained_weights_and_checkpoints(tmp_path):
     calls = []
@@ -218,7 +165,7 @@ def test_workspace_reloads_trained_weights_and_checkpoints(tmp_path):
     first = ws.model("lin", lambda: torch.nn.Linear(3, 2), make)
     again = C.Workspace(tmp_path, C.QUICK).model("lin", lambda: torch.nn.Linear(3, 2), make)
     assert len(calls) == 1 and torch.equal(first.weight, again.weight)
-    from toymodels.train import Checkpoint
+    from landscape.training import Checkpoint
     states = ws.checkpoints("ck", lambda: [Checkpoint(5, first.state_dict())])
     reread = C.Workspace(tmp_path, C.QUICK).checkpoints("ck", lambda: pytest.fail("must not retrain"))
     assert [s for s, _ in reread] == [5] and torch.equal(reread[0][1]["weight"], states[0][1]["weight"])

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy.special import ndtr, ndtri
 
+from landscape import theorem_checks as T
 from theory import counterexample
 from theory.bounds import certified_lower_bound
-from toymodels import theorems as T
 from toymodels.mlp import MLP, MLPConfig
 from toymodels.tasks.classification import teacher_student
 from toymodels.train import TrainConfig, classification_loss, train, trained_mlp
@@ -64,12 +64,20 @@ def _check(family: str, sigma: float, t: float, seed: int, max_examples: int) ->
 
 
 def _family_test(family: str, max_examples: int):
+    checks: list[T.BoundCheck] = []
+
     @settings(max_examples=max_examples, **HSET)
     @given(sigma=SIGMAS, t=TS, seed=SEEDS)
     def run(sigma, t, seed):
-        _check(family, sigma, t, seed, max_examples)
+        check = _check(family, sigma, t, seed, max_examples)
+        if check is not None:
+            checks.append(check)
 
-    return run
+    def test():
+        run()
+        assert checks, "no certified case was drawn: the bounds were never checked"
+
+    return test
 
 
 test_thm42_43_random = _family_test("random", 2)
@@ -138,6 +146,23 @@ def test_thm44_concentration_for_a_lipschitz_surrogate(sigma, s, margin, fail, s
     check = T.check_concentration(model, score, sigma, fail, n=200, seed=seed,
                                   confidence=1 - 2 * T.per_interval_fail_prob(TEST_FAIL_PROB, 3, 1))
     assert not check.violated, check
+
+
+def test_thm44_check_rejects_the_half_lipschitz_mutant_where_the_score_is_nearly_linear():
+    """vᵀθ₀ = b, σ = s/10: S(θ₀+ε) ≈ ½ + L·vᵀε, so the share below p_A − c·Lσ√(2 log 1/δ) is ≈ Φ(−c√(2 log 1/δ)):
+    0.0072 for the theorem's c = 1 and 0.110 for the mutant's c = ½ at δ = 0.05 (exactly 0.0068 and 0.1099). With 1,200 draws and
+    intervals at 1 − 1e-6 the theorem's check passes and the mutant's is certainly above δ."""
+    model = MLP(MLPConfig(width=16, seed=0))
+    v = T.unit_vector(model, 0)
+    score = T.LinearProbitScore(v, T.projection(v, model), 1.0)
+    level = 1 - 2 * T.per_interval_fail_prob(TEST_FAIL_PROB, 2, 1)
+    right = T.check_concentration(model, score, 0.1, 0.05, n=1200, seed=3, confidence=level)
+    mutant = T.check_concentration(model, score, 0.1, 0.05, n=1200, seed=3, confidence=level, lipschitz_factor=0.5)
+    assert not right.violated and right.violations.hi < 0.05, right
+    assert mutant.violated, mutant
+    threshold = 0.5 - 0.5 * 0.1 * math.sqrt(2 * math.log(20)) / math.sqrt(2 * math.pi)  # p_A = Φ(0), s = 1
+    exact = float(ndtr(10 * ndtri(threshold)))  # P(Φ(σZ/s) < threshold), s/σ = 10
+    assert mutant.violations.lo <= exact <= mutant.violations.hi
 
 
 def test_linear_probit_smoothed_value_matches_monte_carlo():

@@ -1,0 +1,133 @@
+"""The one training loop of the suite, GO (Gaussian-augmented) or plain, for any model: toy and LLM.
+
+Each step draws a seeded batch of row indices (uniformly with replacement, or `sampling="epochs"`: a fresh
+seeded permutation of the rows per epoch, cycled), sets each group's lr from the config's schedule, computes
+the loss through a closure and calls `optimizer.step(closure)`. The optimizer is injected; the default is
+AdamW (betas 0.9, 0.95), wrapped in landscape.go.GaussianAugmentedOptimizer when sigma_train > 0 (GO: the
+gradient is taken at θ + ε, ε ~ N(0, σ_train² I) per coordinate, and applied to the clean θ). The "control"
+of a GO run is the same call with sigma_train = 0: same data order, same steps, same seed. Deterministic
+given the seeds (CPU, fixed thread count). Checkpoints hold clean weights.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from landscape.go import GaussianAugmentedOptimizer
+from theory.errors import UserInputError
+
+SAMPLINGS = ("with-replacement", "epochs")
+
+LossFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]  # (model, batch row ids) -> scalar loss
+OptimizerFactory = Callable[[nn.Module, "TrainConfig"], torch.optim.Optimizer]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Peak lr for AdamW (betas 0.9, 0.95), linear warmup over `warmup` steps then cosine decay to 0 when
+    cosine=True; sigma_train: GO noise std per coordinate (0 = plain AdamW)."""
+
+    steps: int = 500
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    sigma_train: float = 0.0
+    seed: int = 0
+    checkpoint_every: int = 0
+    grad_clip: float | None = 1.0
+    warmup: int = 0
+    cosine: bool = False
+    sampling: str = "with-replacement"
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of step 1..steps."""
+        scale = min(1.0, step / self.warmup) if self.warmup else 1.0
+        if self.cosine and self.steps > self.warmup:
+            frac = max(0.0, (step - self.warmup) / (self.steps - self.warmup))
+            scale *= 0.5 * (1.0 + math.cos(math.pi * frac))
+        return self.lr * scale
+
+    def __post_init__(self) -> None:
+        if self.steps < 0 or self.batch_size < 1 or self.lr <= 0 or self.sigma_train < 0 or self.checkpoint_every < 0:
+            raise UserInputError(f"invalid training config {self}")
+        if self.sampling not in SAMPLINGS:
+            raise UserInputError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    step: int
+    state: dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """losses[i] = training loss at step i (at the noisy point for GO); checkpoints every
+    `checkpoint_every` steps plus the final one (clean weights)."""
+
+    config: TrainConfig
+    losses: tuple[float, ...]
+    checkpoints: tuple[Checkpoint, ...]
+    wall_time_s: float
+
+    def final_loss(self, window: int = 20) -> float:
+        tail = self.losses[-window:]
+        return sum(tail) / len(tail) if tail else float("nan")
+
+
+def adamw(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW (betas 0.9, 0.95) over all parameters; a group's "lr_scale" (default 1) multiplies cfg.lr."""
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
+
+
+def with_go(base: torch.optim.Optimizer, model: nn.Module,
+            cfg: TrainConfig) -> torch.optim.Optimizer | GaussianAugmentedOptimizer:
+    """`base` itself when cfg.sigma_train = 0 (the control), else GO around it (landscape.go)."""
+    if cfg.sigma_train == 0:
+        return base
+    return GaussianAugmentedOptimizer(base, model, sigma_train=cfg.sigma_train, seed=cfg.seed)
+
+
+def train(model: nn.Module, loss_fn: LossFn, n_rows: int, cfg: TrainConfig,
+          make_optimizer: OptimizerFactory = adamw) -> TrainResult:
+    """Trains `model` in place for cfg.steps steps on batches of rows drawn from range(n_rows), with the
+    injected base optimizer (wrapped in GO when cfg.sigma_train > 0)."""
+    if n_rows < 1:
+        raise UserInputError("training set is empty")
+    start = time.perf_counter()
+    opt = with_go(make_optimizer(model, cfg), model, cfg)
+    g = torch.Generator().manual_seed(cfg.seed)
+    losses: list[float] = []
+    checkpoints: list[Checkpoint] = []
+    model.train()
+    order = torch.empty(0, dtype=torch.long)
+    for step in range(1, cfg.steps + 1):
+        if cfg.sampling == "epochs":
+            first = (step - 1) * cfg.batch_size
+            while order.numel() < first + cfg.batch_size:
+                order = torch.cat([order, torch.randperm(n_rows, generator=g)])
+            rows = order[first:first + cfg.batch_size]
+        else:
+            rows = torch.randint(0, n_rows, (cfg.batch_size,), generator=g)
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr_at(step) * group.get("lr_scale", 1.0)
+
+        def closure(rows: torch.Tensor = rows) -> torch.Tensor:
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model, rows)
+            loss.backward()
+            if cfg.grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            return loss
+
+        losses.append(float(opt.step(closure).detach()))
+        if step == cfg.steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
+            checkpoints.append(Checkpoint(step, {k: v.detach().clone() for k, v in model.state_dict().items()}))
+    model.eval()
+    return TrainResult(cfg, tuple(losses), tuple(checkpoints), time.perf_counter() - start)
