@@ -59,7 +59,7 @@ def measure_all(out_dir: str | Path, quick: bool = True, enlargement: str | Path
     stage("transformer")
     m = measure_transformer(ws)
     out += [claim_flat_then_collapse(m), claim_nll_smooth(m), *claim_nested(m), claim_benign(m),
-            claim_adversarial_safety_first(m), claim_adversarial_near_worst(m), claim_strict_basin(ws, m)]
+            claim_adversarial_safety_first(m), claim_adversarial_near_worst(m), claim_strict_basin(ws)]
     out = [replace(x, training_seed=ws.cfg.seed) for x in out]
     ws.dump("measurements", [measurement_to_dict(x) for x in out])
     stage(f"done: {len(out)} measurements")
