@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import torch
 
 from landscape.directions import (
-    CHUNK,
     BoundDirection,
     DirectionSpec,
     HeldDirection,
@@ -95,13 +94,13 @@ _scratch = threading.local()
 
 
 def _buffers(dtype: torch.dtype, device: torch.device, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Three reusable chunk-sized buffers of this thread (so a probe allocates nothing per chunk)."""
+    """Three reusable buffers of this thread, at least n long (so a probe allocates nothing per chunk)."""
     key = (dtype, device)
     cache = getattr(_scratch, "buffers", None)
     if cache is None:
         cache = _scratch.buffers = {}
     if key not in cache or cache[key][0].numel() < n:
-        cache[key] = tuple(torch.empty(max(n, CHUNK), dtype=dtype, device=device) for _ in range(3))
+        cache[key] = tuple(torch.empty(n, dtype=dtype, device=device) for _ in range(3))
     return tuple(b[:n] for b in cache[key])
 
 

@@ -17,7 +17,7 @@ score minus the score under noise σ z_j as the trial design estimates them on t
 as two strata, else b uniformly without replacement). E V_j = S(θ₀) − p_A(σ) exactly, the variance that
 comes from *which* example was drawn cancels in D = O(θ₀, x) − O(θ₀ + σ z_j, x), and V_j lies in the
 design's drop bounds: [−(1 − S(θ₀)), S(θ₀)] stratified (or whole-set), a range of 1 instead of the uniform
-subset's [−1, 1], which halves the trials a σ near τ needs. Per σ, a betting confidence sequence
+subset's [−1, 1], which about halves the trials a σ near τ needs. Per σ, a betting confidence sequence
 (theory.sequential, hedged capital with predictable plug-in bets) on the drop, two-sided at level
 (1 − confidence)/m (Bonferroni over the whole grid, fixed before any draw, since the σ are visited
 adaptively), is looked at every `look_every` trials; σ is certified inside when the sequence lies below τ
@@ -322,9 +322,10 @@ def sigma_basins(models: Sequence[tuple[torch.nn.Module, ProbeContext]], score: 
                  run_block: BlockRunner | None = None) -> list[SigmaBasin]:
     """The sequential σ-basins of several models (a control and GO arms) of one score on shared noise, paired
     draw by draw (`joint_sigma_basins` with one task per model): trial j draws z_j once, and every model
-    scores it at each of its pending σ, on the examples its own trial design draws. The models' contexts must share seed, rng and the
-    example set; b ("auto") is chosen on the first model (b may also be such a choice, a dict, made
-    elsewhere). Each model's result is the one `sigma_basin(..., search="sequential")` gives it alone."""
+    scores it at each of its pending σ, on the examples its own trial design draws. The models' contexts
+    must share seed, rng and the example set; b ("auto") is chosen on the first model (b may also be such a
+    choice, a dict, made elsewhere). Each model's result is the one `sigma_basin(..., search="sequential")`
+    gives it alone."""
     if len({ctx.example_ids for _, ctx in models}) > 1:
         raise UserInputError("the models' contexts must share seed, rng and example ids (one noise plan)")
     return joint_sigma_basins([SigmaTask(model, score, ctx, sigmas, start, b) for model, ctx in models], tau=tau,
@@ -342,8 +343,9 @@ def joint_sigma_basins(tasks: Sequence[SigmaTask], *, tau: float = 0.05, n: int 
     alone. Tasks with the same score and example set share b (the first one's choice); each draws its
     examples by its own design (stratified by its own clean outcomes), from the same picker seed. The
     contexts must share seed and rng. n: the trial budget of each σ. target_ratio: the bracket window of the
-    module doc (None: every pending σ is scored at every trial). Rounds of `look_every` trials: the σ each trial scores are fixed at the round's start (from the decisions so
-    far), every σ scored in the round is looked at after it, and the drops enter each σ's sequence in
+    module doc (None: every pending σ is scored at every trial). Rounds of `look_every` trials: the σ each
+    trial scores are fixed at the round's start (from the decisions so far), every σ scored in the round is
+    looked at after it, and the drops enter each σ's sequence in
     trial-index order; `run_block` evaluates a round's trials (default `run_trials`, in this process;
     llm_check.distributed shards them over ranks), so decisions do not depend on who evaluated which trial."""
     start_time = time.perf_counter()

@@ -66,8 +66,9 @@ class Theta0:
     @torch.no_grad()
     def restore(self, params: Iterable[tuple[str, torch.Tensor]] | None = None, workers: int = 1) -> None:
         """Copy θ₀ back into `params` (default: all it holds), bitwise; `workers` > 1 copies that many
-        tensors at a time (host RAM copies of at least PARALLEL_RESTORE_MIN coordinates in all). A KeyboardInterrupt arriving during the restore is held
-        back until every tensor is restored, then re-raised."""
+        tensors at a time (host RAM copies of at least PARALLEL_RESTORE_MIN coordinates in all). A
+        KeyboardInterrupt arriving during the restore is held back until every tensor is restored, then
+        re-raised."""
         todo = list(self.params if params is None else params)
         pending: BaseException | None = None
         parallel = (workers > 1 and self._disk is None and len(todo) > 1

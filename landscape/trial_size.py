@@ -13,7 +13,7 @@ import numpy as np
 
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator, derive_seed
-from landscape.smoothing import allocate, noise_spec
+from landscape.smoothing import allocate, noise_spec, trial_design
 from theory.errors import InternalError
 from theory.sequential import betting_interval
 
@@ -34,7 +34,7 @@ def choose_examples_per_trial(ev: ProbeEvaluator, pool: Sequence[int], clean: di
     `sigma` with their own seeds (not reused as trials)."""
     n_pool = len(pool)
     outcomes = np.array([clean[int(x)] for x in pool])
-    strata = _strata(outcomes)
+    strata = _strata(pool, outcomes)
     means, within, t_noise, t_set, t_one = [], [], [], [], []
     for spec, subsets in pilot_trials(pool, ev.ctx.seed, whole=ev.example_ids, kind=kind, rng=ev.ctx.rng):
         t0 = time.perf_counter()
@@ -61,13 +61,10 @@ def choose_examples_per_trial(ev: ProbeEvaluator, pool: Sequence[int], clean: di
             "expected_trials": rule["expected_trials"], "expected_variance": rule["expected_variance"]}
 
 
-def _strata(outcomes: np.ndarray) -> list[np.ndarray]:
-    """Masks of the strata `trial_design` uses for b ≥ 2: correct / incorrect at θ₀ for 0–1 outcomes with
-    both present, else the whole set."""
-    correct, wrong = outcomes == 1.0, outcomes == 0.0
-    if correct.any() and wrong.any() and (correct | wrong).all():
-        return [correct, wrong]
-    return [np.ones(outcomes.size, dtype=bool)]
+def _strata(pool: Sequence[int], outcomes: np.ndarray) -> list[np.ndarray]:
+    """Masks over `pool` of the strata the trial designs with b ≥ 2 use (landscape.smoothing.trial_design)."""
+    design = trial_design(pool, min(2, len(pool)), outcomes)
+    return [np.isin(np.asarray(pool), members) for members in design.strata]
 
 
 def floor_trials(tau: float, level: float, bounds: tuple[float, float] = (-1.0, 1.0)) -> int:

@@ -1,10 +1,11 @@
 """The 5× check: does GO fine-tuning enlarge the σ-basin (Def. 4.1) by about five times?
 
-GO (landscape.go: gradient at θ + ε, ε ~ N(0, σ_train² I), AdamW step on the clean θ, weight decay 0)
-fine-tunes a copy of θ₀ on next-token NLL of Python's pydoc_data text (disjoint from the BIG-bench
-evaluation tasks) with σ_train = m × (measured baseline σ-basin) for m in `multipliers` (default 2, 5),
-plus a control with σ_train = 0 and the same steps, batches and seed. Before and after, the σ-basin is
-measured on the same σ grid with the same noise seeds (common random numbers) in two units:
+GO (landscape.go: gradient at θ + ε, ε ~ N(0, σ_train² I), AdamW step on the clean θ, weight decay 0; the
+suite's one training loop, landscape.training, in epochs over the corpus blocks) fine-tunes a copy of θ₀ on
+next-token NLL of Python's pydoc_data text (disjoint from the BIG-bench evaluation tasks) with
+σ_train = m × (measured baseline σ-basin) for m in `multipliers` (default 2, 5), plus a control with
+σ_train = 0 and the same steps, batches and seed. Before and after, the σ-basin is measured on the same σ
+grid with the same noise seeds (common random numbers) in two units:
   raw        σ per coordinate, ε ~ N(0, σ² I)
   invariant  relative σ, θ ⊙ (1 + σz) (invariant to function-preserving rescalings of weights)
 factor = σ_basin(after) / σ_basin(before); interval [lo_a/hi_b, hi_a/lo_b] from the two σ-basin
@@ -91,7 +92,8 @@ def go_finetune(ctx: RunContext, sigma_train: float, *, steps: int, batch_size: 
     model = copy.deepcopy(ctx.model)
     path = None
     if ctx.out_dir is not None:
-        path = ctx.out_dir / "go" / f"sigma_{_tag(sigma_train)}_steps{steps}_b{batch_size}_seed{seed}_epochs.safetensors"
+        name = f"sigma_{_tag(sigma_train)}_steps{steps}_b{batch_size}_seed{seed}_epochs.safetensors"
+        path = ctx.out_dir / "go" / name
     losses: list[float] = []
     if path is not None and path.is_file():
         source = TensorSource(path)

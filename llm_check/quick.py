@@ -44,7 +44,7 @@ from landscape.sigma_basin import (
 from landscape.smoothing import TrialDesign, noise_trials, trial_design, trial_plan
 from landscape.store import canonical_json, row_key, to_json_value
 from landscape.trial_size import pilot_trials
-from llm_check.enlarge import enlargement_check
+from llm_check.enlarge import AUTHORS_BATCH, AUTHORS_STEPS, enlargement_check
 from llm_check.measurements import quick_measurements
 from llm_check.runs import (
     Capability,
@@ -66,7 +66,6 @@ SUMMARY_FILE = "summary.json"
 MEASUREMENTS_FILE = "measurements.json"
 STAGES = ("edges", "sigma_basin", "worst_case", "certificate", "go")
 QUICK_STAGES = ("edges", "sigma_basin", "worst_case", "certificate")  # GO arms are opt-in (--stages ...,go)
-AUTHORS_GO_STEPS, AUTHORS_GO_BATCH = 5600, 64  # the paper's GO fine-tuning scale (PAPER.md)
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,6 @@ class QuickConfig:
         """The edge searches' options (most-case and worst-case)."""
         return {"alpha_start": self.alpha_start, "rel_precision": self.rel_precision, "n_checks": self.n_checks,
                 "stop_early": self.edge_stop_early, "hold": self.edge_stop_early}
-
 
 
 def _write_summary(out_dir: Path | None, summary: dict) -> None:
@@ -317,7 +315,7 @@ def _certificates(ctx: RunContext, capabilities: Sequence[Capability], results: 
     return certificates(ctx, items, n=config.n_certificate, confidence=config.certificate_confidence)
 
 
-def _sigma_block(ctx: RunContext, cap: Capability, basin, config: QuickConfig) -> dict:
+def _sigma_block(ctx: RunContext, cap: Capability, basin) -> dict:
     """The summary keys of one capability's σ-basin; n_evals: its rows in DIR/rows.jsonl."""
     return {"sigma_basin": basin.sigma_basin.to_dict(), "sigma_basin_points": sigma_points(basin),
             "sigma_basin_trials": sigma_trials(basin), "sigma_basin_non_monotone": basin.non_monotone,
@@ -357,7 +355,7 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
         basins = stage("sigma_basin", lambda: _sigma_basins(ctx, capabilities, results, config))
         for cap, basin in zip(capabilities, basins):
             results[cap.name]["sigma_basin"] = basin
-            blocks[cap.name].update(_sigma_block(ctx, cap, basin, config))
+            blocks[cap.name].update(_sigma_block(ctx, cap, basin))
             if not basin.inside_resolvable:
                 summary["notes"].append(
                     f"{cap.name}: {config.n_noise} trials per sigma cannot certify any sigma inside at tau = "
@@ -391,10 +389,10 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
         summary["go_enlargement"] = {
             "verdict": "not-measured: under-trained",
             "reason": (f"GO arms are not part of the quick check: on CPU they get {config.go_steps} steps at batch "
-                       f"{config.go_batch_size}, against the authors' ~{AUTHORS_GO_STEPS} steps at batch "
-                       f"{AUTHORS_GO_BATCH}; run them with --stages ...,go or on a GPU"),
+                       f"{config.go_batch_size}, against the authors' ~{AUTHORS_STEPS} steps at batch "
+                       f"{AUTHORS_BATCH}; run them with --stages ...,go or on a GPU"),
             "steps": config.go_steps, "batch_size": config.go_batch_size,
-            "authors_steps": AUTHORS_GO_STEPS, "authors_batch_size": AUTHORS_GO_BATCH}
+            "authors_steps": AUTHORS_STEPS, "authors_batch_size": AUTHORS_BATCH}
     else:
         first = capabilities[0]
         res = results[first.name]

@@ -124,11 +124,12 @@ def edge_evals_per_direction(config, growth: float = 4.0) -> int:
     return 2 * (2 + bisect + config.n_checks)
 
 
-def sigma_points_expected(config) -> float:
-    """σ measured per fixed-n σ-basin: all m grid points, or the binary search's ⌈log2(m+1)⌉ plus, half the
-    time, one step up when the first σ below the threshold is not yet certified outside."""
+def sigma_points_expected(config, search: str | None = None) -> float:
+    """σ measured per fixed-n σ-basin (`search`, default the config's): all m grid points, or the binary
+    search's ⌈log2(m+1)⌉ plus, half the time, one step up when the first σ below the threshold is not yet
+    certified outside."""
     m = config.grid_low + config.grid_high + 1
-    if config.sigma_search == "grid":
+    if (search or config.sigma_search) == "grid":
         return float(m)
     return min(float(m), bisect_points(m) + 0.5)
 
@@ -189,7 +190,7 @@ def estimate_cost(costs: UnitCosts, capabilities: Sequence[Capability], config) 
         trial = costs.noise + costs.write + costs.eval(first, 1)
         arms = len(config.multipliers) + 1
         train = arms * (costs.go_fixed + config.go_steps * costs.go_step)
-        m = 3.5 if config.sigma_search == "sequential" else sigma_points_expected(config)  # GO runs bisect
+        m = sigma_points_expected(config, "bisect" if config.sigma_search == "sequential" else None)  # GO: fixed-n
         basins = (1 + 2 * arms) * m * config.n_noise * trial  # before: invariant; per arm: raw and invariant
         out["go_enlargement"] = train + basins + arms * costs.eval(first, costs.n_examples[first])
     return out

@@ -150,8 +150,8 @@ def test_thm44_concentration_for_a_lipschitz_surrogate(sigma, s, margin, fail, s
 
 def test_thm44_check_rejects_the_half_lipschitz_mutant_where_the_score_is_nearly_linear():
     """vᵀθ₀ = b, σ = s/10: S(θ₀+ε) ≈ ½ + L·vᵀε, so the share below p_A − c·Lσ√(2 log 1/δ) is ≈ Φ(−c√(2 log 1/δ)):
-    0.0072 for the theorem's c = 1 and 0.110 for the mutant's c = ½ at δ = 0.05 (exactly 0.0068 and 0.1099). With 1,200 draws and
-    intervals at 1 − 1e-6 the theorem's check passes and the mutant's is certainly above δ."""
+    0.0072 for the theorem's c = 1 and 0.110 for the mutant's c = ½ at δ = 0.05 (exactly 0.0068 and 0.1099).
+    With 1,200 draws and intervals at 1 − 1e-6 the theorem's check passes and the mutant's is certainly above δ."""
     model = MLP(MLPConfig(width=16, seed=0))
     v = T.unit_vector(model, 0)
     score = T.LinearProbitScore(v, T.projection(v, model), 1.0)

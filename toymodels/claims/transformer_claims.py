@@ -172,16 +172,17 @@ def claim_strict_basin(ws: Workspace) -> Measurement:
     to chance lost, over the K shared directions), σ* from the ascending fixed-sequence test over the
     pre-declared grid STRICT_GRID × that edge: at each σ in turn, the share of strict_k fresh directions
     with S(θ₀ + σδ) = S(θ₀) exactly is tested with its one-sided 99 % Clopper–Pearson lower bound ≥ 0.9, and
-    σ* is the last σ passed before the first failure (no correction: each hypothesis is tested at 1 %, in a fixed order). The interval's upper end is
-    the first grid σ whose one-sided 99 % upper bound is < 0.9 (under the reading that the flat share falls
-    with σ), both divided by the edge's interval: [σ*/edge.hi, σ_out/edge.lo], level 1 − 0.02 − (1 − the
-    edge's coverage). The σ tested stop there; every flat share is in curves/tf-align-strict-safety*.json."""
+    σ* is the last σ passed before the first failure (no correction: each hypothesis is tested at 1 %, in a
+    fixed order). The interval's upper end is the first grid σ whose one-sided 99 % upper bound is < 0.9
+    (under the reading that the flat share falls with σ), both divided by the edge's interval:
+    [σ*/edge.hi, σ_out/edge.lo], level 1 − 0.02 − (1 − the edge's coverage). The σ tested stop there; every
+    flat share is in curves/tf-align-strict-safety-<factor>.json."""
     cfg = ws.cfg
     theta0 = transformer_model(ws, "align")
     safety = sized(language_scores(cfg.strict_examples, cfg.seed)["safety"])
     drop = max(safety(theta0).value - safety.chance, 0.0)
-    edge = ws.edges(theta0, "tf-align", safety, default_directions(cfg.k, cfg.seed), 0.9 * drop, "gaussian-collapse",
-                    alpha_start=1e-3).median
+    edge = ws.edges(theta0, "tf-align", safety, default_directions(cfg.k, cfg.seed), 0.9 * drop,
+                    "gaussian-collapse", alpha_start=1e-3).median
     model = f"toy transformer (aligned), safety on {cfg.strict_examples} examples"
     if not (0 < edge.lo and math.isfinite(edge.hi)):
         return measured("strict-basin-90pct-at-99", None, model, reason=f"no finite collapse edge ({edge.brief()})")
