@@ -7,6 +7,10 @@ AdamW (betas 0.9, 0.95), wrapped in landscape.go.GaussianAugmentedOptimizer when
 gradient is taken at θ + ε, ε ~ N(0, σ_train² I) per coordinate, and applied to the clean θ). The "control"
 of a GO run is the same call with sigma_train = 0: same data order, same steps, same seed. Deterministic
 given the seeds (CPU, fixed thread count). Checkpoints hold clean weights.
+
+A `Plateau` stops a run early: every `every` steps the monitored value (e.g. E_ε L(θ + ε) on fixed rows
+and noise seeds, landscape.enlargement_protocol) is computed in eval mode, and the run stops at the first
+check whose value fell by less than rel_tol × |the previous check's value|. cfg.steps is then the budget.
 """
 
 from __future__ import annotations
@@ -61,6 +65,17 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class Plateau:
+    monitor: Callable[[nn.Module], float]
+    every: int
+    rel_tol: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.every < 1 or not self.rel_tol >= 0:
+            raise UserInputError(f"a plateau check needs every >= 1 and rel_tol >= 0, got {self.every}, {self.rel_tol}")
+
+
+@dataclass(frozen=True)
 class Checkpoint:
     step: int
     state: dict[str, torch.Tensor]
@@ -69,12 +84,19 @@ class Checkpoint:
 @dataclass(frozen=True)
 class TrainResult:
     """losses[i] = training loss at step i (at the noisy point for GO); checkpoints every
-    `checkpoint_every` steps plus the final one (clean weights)."""
+    `checkpoint_every` steps plus the final one (clean weights); monitored: (step, value) of each plateau
+    check; plateau_step: the step the run stopped at its plateau (None: no plateau rule, or budget reached)."""
 
     config: TrainConfig
     losses: tuple[float, ...]
     checkpoints: tuple[Checkpoint, ...]
     wall_time_s: float
+    monitored: tuple[tuple[int, float], ...] = ()
+    plateau_step: int | None = None
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
 
     def final_loss(self, window: int = 20) -> float:
         tail = self.losses[-window:]
@@ -95,9 +117,9 @@ def with_go(base: torch.optim.Optimizer, model: nn.Module,
 
 
 def train(model: nn.Module, loss_fn: LossFn, n_rows: int, cfg: TrainConfig,
-          make_optimizer: OptimizerFactory = adamw) -> TrainResult:
-    """Trains `model` in place for cfg.steps steps on batches of rows drawn from range(n_rows), with the
-    injected base optimizer (wrapped in GO when cfg.sigma_train > 0)."""
+          make_optimizer: OptimizerFactory = adamw, plateau: Plateau | None = None) -> TrainResult:
+    """Trains `model` in place for cfg.steps steps (fewer when `plateau` stops it) on batches of rows drawn
+    from range(n_rows), with the injected base optimizer (wrapped in GO when cfg.sigma_train > 0)."""
     if n_rows < 1:
         raise UserInputError("training set is empty")
     start = time.perf_counter()
@@ -105,6 +127,8 @@ def train(model: nn.Module, loss_fn: LossFn, n_rows: int, cfg: TrainConfig,
     g = torch.Generator().manual_seed(cfg.seed)
     losses: list[float] = []
     checkpoints: list[Checkpoint] = []
+    monitored: list[tuple[int, float]] = []
+    plateau_step = None
     model.train()
     order = torch.empty(0, dtype=torch.long)
     for step in range(1, cfg.steps + 1):
@@ -127,7 +151,18 @@ def train(model: nn.Module, loss_fn: LossFn, n_rows: int, cfg: TrainConfig,
             return loss
 
         losses.append(float(opt.step(closure).detach()))
-        if step == cfg.steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
+        if plateau is not None and step % plateau.every == 0 and step < cfg.steps:
+            model.eval()
+            with torch.no_grad():
+                monitored.append((step, float(plateau.monitor(model))))
+            model.train()
+            if len(monitored) >= 2 and monitored[-2][1] - monitored[-1][1] < plateau.rel_tol * abs(monitored[-2][1]):
+                plateau_step = step
+        last = step == cfg.steps or plateau_step is not None
+        if last or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
             checkpoints.append(Checkpoint(step, {k: v.detach().clone() for k, v in model.state_dict().items()}))
+        if plateau_step is not None:
+            break
     model.eval()
-    return TrainResult(cfg, tuple(losses), tuple(checkpoints), time.perf_counter() - start)
+    return TrainResult(cfg, tuple(losses), tuple(checkpoints), time.perf_counter() - start, tuple(monitored),
+                       plateau_step)

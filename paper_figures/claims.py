@@ -98,9 +98,10 @@ def data(run: FigureRun) -> list[dict]:
 
 
 def work(run: FigureRun) -> Work:
-    """toymodels.claims (rough: its MLP width sweep, checkpoints, theorem draws, forgetting and the small
-    transformer, from its QUICK/FULL sizes) plus the SFT-direction edges of the derived rows."""
+    """toymodels.claims (rough: per training seed its MLP width sweep, checkpoints, theorem draws, forgetting
+    and the small transformer, from its QUICK/FULL sizes) plus the SFT-direction edges of the derived rows."""
     from paper_figures import cost, toy
+    from theory.claims.statistics import PREDICTION_K_MIN
     from toymodels.claims import FULL, QUICK
     from toymodels.train import ALIGN, FINETUNE, MLP_TRAIN, PRETRAIN
 
@@ -109,13 +110,15 @@ def work(run: FigureRun) -> Work:
     if not run.has("toymodels_measurements"):
         c = QUICK if run.quick else FULL
         edge = c.k * toy.EDGE_EVALS_PER_DIRECTION
+        reference = PREDICTION_K_MIN * toy.EDGE_EVALS_PER_DIRECTION
         tf_steps = round(c.tf_scale * (PRETRAIN.steps + ALIGN.steps + sum(f.steps for f in FINETUNE.values())))
+        s = len(c.seeds)
         works.append(cost.Work(
-            {"claims-mlp": (cost.MLP, len(c.widths) * MLP_TRAIN.steps + 2 * MLP_TRAIN.steps + 2 * c.forget_steps),
-             "claims-tf": (cost.TRANSFORMER, tf_steps)},
-            {"claims-mlp-edges": (cost.MLP, len(c.widths) * 3 * edge + MLP_TRAIN.steps // c.checkpoint_every * edge),
-             "claims-mlp-draws": (cost.MLP_TRIAL, 6 * c.n_draws),
-             "claims-tf": (cost.TRANSFORMER, 9 * edge + c.strict_k * 2 + 2 * c.k * c.curve_points)}))
+            {"claims-mlp": (cost.MLP, s * (len(c.widths) * MLP_TRAIN.steps + 2 * MLP_TRAIN.steps + 4 * c.forget_steps)),
+             "claims-tf": (cost.TRANSFORMER, s * tf_steps)},
+            {"claims-mlp-edges": (cost.MLP, s * (len(c.widths) * 3 * edge + MLP_TRAIN.steps // c.checkpoint_every * edge)),
+             "claims-mlp-draws": (cost.MLP_TRIAL, s * 6 * c.n_draws),
+             "claims-tf": (cost.TRANSFORMER, s * (9 * edge + reference + c.strict_k * 2 + 2 * c.k * c.curve_points))}))
     return toy.merge(*works)
 
 

@@ -17,7 +17,7 @@ from paper_figures import measure, toy
 from paper_figures.context import FigureRun
 from paper_figures.stored import MissingData, single_edge, values
 from theory.claims import Measurement
-from theory.claims.statistics import log_slope, sign_test_p_above
+from theory.claims.statistics import sign_test_p_above
 from theory.estimate import Estimate, ratio_estimate
 from theory.stats import clopper_pearson, median_interval
 
@@ -172,29 +172,15 @@ def forgetting_row(ctx: FigureRun) -> list[Measurement]:
 
 
 def enlargement_rows(ctx: FigureRun) -> list[Measurement]:
-    """Per (kind, parameterisation): the log-log slope of sigma_basin vs params (invariant unit decides, raw
-    in the note); per entry (every width): the invariant enlargement factor."""
+    """go-enlarges-5x per entry and basins-widen-with-size per series, from the width sweep through its one
+    reader (toymodels.enlarge.enlargement_measurements)."""
     from paper_figures import enlargement
+    from toymodels.enlarge import enlargement_measurements
 
     data = enlargement.entries(ctx)
     if not data:
         raise MissingData("the width sweep stored no entries")
-    out = []
-    src = "toymodels enlarge (fig02, fig09)"
-    for (kind, param), entries in enlargement.groups(data).items():
-        model = f"toy {kind} ({param})"
-        if len({e["params"] for e in entries}) >= 2:
-            d = [e["params"] for e in entries]
-            inv = log_slope(d, [Estimate.from_dict(e["sigma_basin_invariant"]["before"]) for e in entries],
-                            "slope of log sigma_basin vs log params, invariant unit")
-            raw = log_slope(d, [Estimate.from_dict(e["sigma_basin"]["before"]) for e in entries], "raw slope")
-            out.append(measured("basins-widen-with-size", inv, model, src, entry=f"{kind} {param}",
-                                note=f"raw sigma slope {raw.brief()}", extra={"unit_kind": "invariant"}))
-        for e in entries:
-            f = Estimate.from_dict(e["factor_invariant"])
-            out.append(measured("go-enlarges-5x", f, model, src, entry=f"{kind} {param} d={e['params']}",
-                                extra={"clean_score_kept": not str(e.get("verdict", "")).startswith("not-measured")}))
-    return out
+    return enlargement_measurements(data, "toymodels enlarge (fig02, fig09)")
 
 
 Producer = Callable[[FigureRun], list[Measurement]]

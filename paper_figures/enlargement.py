@@ -1,8 +1,9 @@
 """The toymodels width sweep (GO vs AdamW σ-basins, the 5× claim): run once, read from OUT/toymodels/<quick|full>/.
 
 `python -m toymodels enlarge` semantics (toymodels.enlarge.run_sweep): one entry per (kind,
-parameterisation, width) with params, clean scores, σ-basins before/after in raw σ per coordinate and in
-the rescaling-invariant relative unit, the enlargement factors and the reparameterisation control.
+parameterisation, width, training seed) with params, the primary arm's σ-basins before/after in canonical raw
+σ and in multiplicative σ, its factors and verdict, and the protocol's whole record (gate, plateau, every
+arm, the unit control).
 """
 
 from __future__ import annotations
@@ -35,41 +36,39 @@ def entries(ctx: FigureRun) -> list[dict]:
     return data
 
 
-def groups(data: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    """Entries grouped by (kind, parameterisation), each sorted by parameter count."""
-    out: dict[tuple[str, str], list[dict]] = {}
+def groups(data: list[dict]) -> dict[tuple[str, str, int], list[dict]]:
+    """Entries grouped by (kind, parameterisation, training seed), each sorted by parameter count."""
+    out: dict[tuple[str, str, int], list[dict]] = {}
     for e in data:
-        out.setdefault((e["kind"], e["parameterisation"]), []).append(e)
+        out.setdefault((e["kind"], e["parameterisation"], e["seed"]), []).append(e)
     return {k: sorted(v, key=lambda e: e["params"]) for k, v in out.items()}
 
 
-FINE_POINTS = 8  # ≈ fine σ points between the coarse bracket ends (two coarse steps wide, ratio √2)
+SEQUENTIAL_POINTS = 3  # ≈ σ points a sequential σ-basin runs to its budget (those near the edge)
 
 
 def sweep_work(run: FigureRun):
     """Training steps and (noise, example) trials of the sweep (none once enlargement.json is stored): per
-    arm a base model, the σ_train = 0 control and one GO run per σ factor, each measured in the raw and
-    the invariant unit on a coarse then a fine grid, plus the reparameterisation control."""
+    entry a base model, the control and each GO arm to the budget; per σ-basin a coarse bracket plus about
+    SEQUENTIAL_POINTS σ run to the trial budget; four σ-basins per arm (control and GO, two units) and three
+    for the unit control where it runs."""
+    from landscape.enlargement_protocol import COARSE
     from paper_figures import cost
-    from toymodels.enlarge import COARSE_GRIDS, FULL, QUICK
+    from toymodels.enlarge import FULL, QUICK, arms, runs_unit_control
 
     if path(run).exists():
         return cost.NONE
-    from toymodels.enlarge import arms
-
     cfg = QUICK if run.quick else FULL
-    tunes = 1 + len(cfg.sigma_factors)
     train: dict[str, tuple[str, int]] = {}
     evals: dict[str, tuple[str, int]] = {}
     timers = {}
-    coarse = len(COARSE_GRIDS["gaussian"]) * cfg.n_draws_coarse
+    per_basin = len(COARSE["gaussian"]) * cfg.n_coarse + SEQUENTIAL_POINTS * cfg.n_trials
     for arm in arms(cfg):
-        draws = cfg.tf_n_draws if arm.kind == "transformer" else cfg.n_draws
         step, trial = f"step {arm.name}", f"trial {arm.name}"
         timers[step], timers[trial] = _step_timer(arm), _trial_timer(arm)
-        train[f"sweep-{arm.name}"] = (step, arm.base_cfg.steps + tunes * arm.tune_cfg.steps)
-        measured_models = tunes + 1  # control, GO runs, reparameterised control
-        evals[f"sweep-{arm.name}"] = (trial, measured_models * 2 * (coarse + FINE_POINTS * draws))
+        train[f"sweep-{arm.name}"] = (step, arm.base_cfg.steps + (1 + len(cfg.arms)) * arm.tune_cfg.steps)
+        basins = 4 * len(cfg.arms) + (3 if runs_unit_control(arm, cfg) else 0)
+        evals[f"sweep-{arm.name}"] = (trial, basins * per_basin)
     return cost.Work(train, evals, timers)
 
 
@@ -81,7 +80,7 @@ def _step_timer(arm):
 
     def timer() -> float:
         model, steps = arm.build(), 4
-        return cost.time_per_call(lambda: arm.train(model, replace(arm.base_cfg, steps=steps)), 2) / steps
+        return cost.time_per_call(lambda: arm.train(model, replace(arm.base_cfg, steps=steps), None), 2) / steps
     return timer
 
 

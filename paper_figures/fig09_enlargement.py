@@ -1,8 +1,10 @@
 """Figure 9: the enlargement factor σ_basin(GO) / σ_basin(control) vs width — the "5×" claim.
 
-Raw and invariant factors with intervals [lo_GO/hi_base, hi_GO/lo_base] (toymodels.enlarge), the claimed
-5× as a dotted line, and the reparameterisation control: a function-preserving rescaling θ' = cθ that must
-move the raw σ-basin by c while the invariant one stays at 1 (crosses, drawn 10 % to the right).
+The pre-registered protocol's primary arm (m = 5; theory.claims.protocol, toymodels.enlarge) per width and
+training seed: factors with intervals [lo_GO/hi_control, hi_GO/lo_control], left in canonical raw σ (the
+deciding unit), right in multiplicative σ, the claimed 5× as a dotted line. The unit control, where it ran:
+a random function-preserving rescaling of the control, whose raw σ-basin ratio (plus, drawn 10 % to the
+right) may move away from 1 while its canonical ratio (cross, 20 % to the right) must stay at 1.
 A lower interval end at 0 cannot be drawn on the log axis: such whiskers run to the bottom of the panel
 and end in a downward triangle, explained in the legend ("lower end 0, clipped").
 Entries whose verdict is "not-measured" (e.g. GO's clean score collapsed, so its "basin" is the flat floor
@@ -66,16 +68,21 @@ def plot(data: list[dict], out: Path) -> FigureResult:
     groups = enlargement.groups(data)
     fig, axes = new_figure(2, width_per_panel=5.6, height=5.2)
     n_clipped = 0
-    for ax, key, ctl, unit in ((axes[0], "factor", "raw_ratio", "raw σ"),
-                               (axes[1], "factor_invariant", "invariant_ratio", "invariant relative σ")):
+    controls = [e for e in data if e["protocol"].get("unit_control")]
+    for ax, key, unit in ((axes[0], "factor", "canonical raw σ"), (axes[1], "factor_multiplicative", "multiplicative σ")):
         series = []
-        for i, ((kind, param), rows) in enumerate(groups.items()):
+        for i, ((kind, param, seed), rows) in enumerate(groups.items()):
             go_rows = measured(rows)
             if go_rows:
                 series.append(([r["params"] for r in go_rows], [Estimate.from_dict(r[key]) for r in go_rows],
-                               f"GO/control, {kind} ({param})", i, "o"))
-            series.append(([1.1 * r["params"] for r in rows], [Estimate.from_dict(r["control"][ctl]) for r in rows],
-                           f"reparam. control ×{rows[0]['control']['factor_applied']:g}, {kind}", i, "x"))
+                               f"GO/control, {kind} ({param}) seed {seed}", i, "o"))
+        if key == "factor" and controls:
+            uc = [e["protocol"]["unit_control"] for e in controls]
+            series.append(([1.1 * e["params"] for e in controls], [Estimate.from_dict(u["raw_ratio"]) for u in uc],
+                           "unit control: raw σ-basin, rescaled / original", len(groups), "+"))
+            series.append(([1.2 * e["params"] for e in controls],
+                           [Estimate.from_dict(u["canonical_ratio"]) for u in uc],
+                           "unit control: canonical σ-basin, rescaled / original", len(groups) + 1, "x"))
         positive = [v for _, ests, *_ in series for e in ests for v in (e.lo, e.estimate) if v > 0 and np.isfinite(v)]
         floor = min(positive + [1.0]) / 3
         for x, ests, label, i, marker in series:
@@ -91,11 +98,11 @@ def plot(data: list[dict], out: Path) -> FigureResult:
         finish_axes(ax, title=f"factor in {unit}", xlabel="parameters d", legend_below=True)
     skipped = [e for e in data if e not in measured(data)]
     if skipped:
-        names = ", ".join(f"{e['kind']}-{e['parameterisation']}-{e['width']}" for e in skipped)
+        names = ", ".join(f"{e['kind']}-{e['parameterisation']}-{e['width']}-s{e['seed']}" for e in skipped)
         fig.text(0.5, 0.005, f"no GO point (not measured: {skipped[0]['verdict'].removeprefix('not-measured ').strip('()')}): "
                  f"{names}", ha="center", va="bottom", fontsize=8, wrap=True)
     files = save_figure(fig, out, NAME, suptitle=TITLE)
-    verdicts = ", ".join(f"{e['kind']}-{e['width']}: {e['verdict']}" for e in data)
+    verdicts = ", ".join(f"{e['kind']}-{e['width']}-s{e['seed']}: {e['verdict']}" for e in data)
     note = f"; {n_clipped} lower interval end(s) at 0 drawn clipped (▼)" if n_clipped else ""
     return FigureResult(NAME, TITLE, tuple(files), PLOTTED, f"GO/control σ-basin factors vs d; {verdicts}{note}")
 

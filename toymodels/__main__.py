@@ -1,12 +1,13 @@
 """CLI of the toy-model room.
 
-    python -m toymodels enlarge [--quick] --out DIR [--seed N]
-        width sweep, GO vs AdamW σ-basins in raw and invariant units, the 5× verdicts and the
-        reparameterisation control -> DIR/enlargement.json (rows cached in DIR/store.jsonl, models in
-        DIR/models/, so a rerun skips finished work).
-    python -m toymodels claims [--quick] --out DIR
-        every empirical claim and theorem check measured with a verdict -> DIR/claims.json (+ the curve,
-        edge and record JSON the figures read); uses DIR/enlargement.json for go-enlarges-5x if present.
+    python -m toymodels enlarge [--quick] --out DIR [--seeds N ...]
+        the registry's 5x protocol per width and training seed (GO vs AdamW σ-basins in canonical raw and
+        multiplicative units, the clean-score gate, the unit control) -> DIR/enlargement.json (rows cached
+        in DIR/store.jsonl, models in DIR/models/, so a rerun skips finished work).
+    python -m toymodels claims [--quick] --out DIR [--seeds N ...]
+        every empirical claim and theorem check measured per training seed with a verdict -> DIR/claims.json
+        (+ the curve, edge and record JSON the figures read, under DIR/seed-<n>/); uses DIR/enlargement.json
+        for go-enlarges-5x if present.
     python -m toymodels all [--quick] --out DIR
         the sweep, the 5x table and every claim in one call.
 User errors: one line on stderr, exit status 2.
@@ -39,26 +40,30 @@ def _parser() -> argparse.ArgumentParser:
         e = sub.add_parser(name, help=text)
         e.add_argument("--quick", action="store_true", help="quick settings (default: full)")
         e.add_argument("--out", required=True, type=Path, help="output directory")
-        e.add_argument("--seed", type=int, default=0)
+        e.add_argument("--seeds", type=int, nargs="+", default=None,
+                       help="training seeds (default: the settings' own, 0 1 2)")
         e.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     return p
 
 
 def _enlarge(args: argparse.Namespace) -> None:
     start = time.perf_counter()
-    cfg = replace(QUICK if args.quick else FULL, seed=args.seed)
+    cfg = QUICK if args.quick else FULL
+    if args.seeds is not None:
+        cfg = replace(cfg, seeds=tuple(args.seeds))
     entries = run_sweep(cfg, args.out, log=lambda s: print(s, file=sys.stderr, flush=True))
     print(f"wrote {args.out / 'enlargement.json'}: {len(entries)} entries in {time.perf_counter() - start:.0f} s")
     for e in entries:
-        f, fi = Estimate.from_dict(e["factor"]), Estimate.from_dict(e["factor_invariant"])
-        print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} params={e['params']:<7} "
-              f"factor={f.brief()}  invariant={fi.brief()}  {e['verdict']}")
+        f = "-" if e["factor"] is None else Estimate.from_dict(e["factor"]).brief()
+        fm = "-" if e["factor_multiplicative"] is None else Estimate.from_dict(e["factor_multiplicative"]).brief()
+        print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} seed={e['seed']} params={e['params']:<7} "
+              f"m={e['m']:g} factor={f}  multiplicative={fm}  {e['verdict']}")
 
 
 def _claims(args: argparse.Namespace) -> None:
     from toymodels.claims import measure_all_claims, summary_lines
 
-    results = measure_all_claims(args.out, quick=args.quick,
+    results = measure_all_claims(args.out, quick=args.quick, seeds=args.seeds,
                                  log=lambda s: print(s, file=sys.stderr, flush=True))
     print("\n".join(summary_lines(results)))
 

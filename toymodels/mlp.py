@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from landscape.symmetries import Factor, ScalingSymmetry
 from theory.errors import UserInputError
 
 PARAMETERISATIONS = ("standard", "ntk", "mean_field")
@@ -117,4 +118,17 @@ def rescale_relu_neurons(model: MLP, layer: int, scale: torch.Tensor) -> MLP:
         out.layers[layer].weight.mul_(scale[:, None])
         out.layers[layer].bias.mul_(scale)
         out.layers[layer + 1].weight.div_(scale[None, :])
+    return out
+
+
+def relu_symmetries(model: MLP) -> list[ScalingSymmetry]:
+    """The function-preserving rescalings of every hidden ReLU neuron (see rescale_relu_neurons): hidden
+    layer l's incoming weight row and bias × c_j, the next layer's weight column ÷ c_j. The weight
+    multipliers are constants and commute with the rescaling. Permutations of neurons are the other
+    symmetry; isotropic noise is blind to them."""
+    out = []
+    for k in range(len(model.layers) - 1):
+        out.append(ScalingSymmetry(f"relu layer {k}", model.layers[k].out_features, (
+            Factor(f"layers.{k}.weight", 0, 1), Factor(f"layers.{k}.bias", 0, 1),
+            Factor(f"layers.{k + 1}.weight", 1, -1))))
     return out

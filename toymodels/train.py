@@ -17,6 +17,7 @@ from landscape.training import (  # noqa: F401  (the shared loop and its config,
     Checkpoint,
     LossFn,
     OptimizerFactory,
+    Plateau,
     TrainConfig,
     TrainResult,
     adamw,
@@ -59,12 +60,12 @@ FINETUNE = {"benign": TrainConfig(steps=200, lr=1e-3), "normal": TrainConfig(ste
 
 
 def train_on_mixture(model: nn.Module, kind: str, cfg: TrainConfig, pool_size: int = POOL_SIZE,
-                     make_optimizer: OptimizerFactory = adamw) -> TrainResult:
+                     make_optimizer: OptimizerFactory = adamw, plateau: Plateau | None = None) -> TrainResult:
     """Trains in place on the seeded training pool of mixture `kind` (see tasks.language.MIXTURES)."""
     if kind not in MIXTURES:
         raise UserInputError(f"unknown mixture {kind!r}; choose from {sorted(MIXTURES)}")
     pool = training_pool(kind, pool_size, cfg.seed)
-    return train(model, sequence_loss(pool), len(pool), cfg, make_optimizer)
+    return train(model, sequence_loss(pool), len(pool), cfg, make_optimizer, plateau)
 
 
 def pretrain_transformer(config: TransformerConfig | None = None, cfg: TrainConfig = PRETRAIN,

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from landscape.symmetries import Factor, ScalingSymmetry
 from theory.errors import UserInputError
 from toymodels.tasks import vocab
 
@@ -143,3 +144,45 @@ class TinyTransformer(nn.Module):
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def transformer_symmetries(model: TinyTransformer) -> list[ScalingSymmetry]:
+    """The function-preserving diagonal rescalings handled (landscape.symmetries), per block l:
+      norm1 gain i ↑ c, qkv input column i ↓ c        (the linear after a norm reads g ⊙ x̂)
+      norm2 gain i ↑ c, mlp.up input column i ↓ c
+      query row i ↑ c, key row i ↓ c                    (q·k unchanged; no rotary embedding here)
+      value row i ↑ c, proj input column i ↓ c          (attention is linear in v)
+    and, with an untied head, norm_f gain i ↑ c, head column i ↓ c. With tied embeddings, the residual scale:
+    every write to the residual stream (tok_emb, pos_emb, each attn.proj and mlp.down) ↑ c and norm_f's gain
+    ↓ c (the blocks read the stream through RMSNorm, and the tied head reads E·c after the gain) — exact up
+    to RMSNorm's eps, a relative output change ≤ eps / (2 mean x²) · |1 − c⁻²|.
+    Not handled (see NOT_HANDLED): the GELU MLP's neurons, non-diagonal mixings within Q/K and V/O,
+    norm_f ↔ a tied head, the residual scale with an untied head (no minimum-norm point)."""
+    d = model.config.d_model
+    out = []
+    for i in range(len(model.blocks)):
+        b = f"blocks.{i}"
+        out += [ScalingSymmetry(f"{b} norm1 gain <-> qkv input", d,
+                                (Factor(f"{b}.norm1.weight", 0, 1), Factor(f"{b}.attn.qkv.weight", 1, -1))),
+                ScalingSymmetry(f"{b} norm2 gain <-> mlp.up input", d,
+                                (Factor(f"{b}.norm2.weight", 0, 1), Factor(f"{b}.mlp.up.weight", 1, -1))),
+                ScalingSymmetry(f"{b} query <-> key", d, (Factor(f"{b}.attn.qkv.weight", 0, 1),
+                                                         Factor(f"{b}.attn.qkv.weight", 0, -1, offset=d))),
+                ScalingSymmetry(f"{b} value <-> proj input", d, (Factor(f"{b}.attn.qkv.weight", 0, 1, offset=2 * d),
+                                                                Factor(f"{b}.attn.proj.weight", 1, -1)))]
+    if model.head is not None:
+        out.append(ScalingSymmetry("norm_f gain <-> head input", d,
+                                   (Factor("norm_f.weight", 0, 1), Factor("head.weight", 1, -1))))
+    else:
+        writes = ["tok_emb.weight", "pos_emb"] + [f"blocks.{i}.{w}.weight" for i in range(len(model.blocks))
+                                                  for w in ("attn.proj", "mlp.down")]
+        out.append(ScalingSymmetry("residual scale <-> norm_f gain", 1,
+                                   tuple(Factor(n, None, 1) for n in writes) + (Factor("norm_f.weight", None, -1),)))
+    return out
+
+
+NOT_HANDLED = ("GELU MLP neurons (GELU is not positively homogeneous: no scaling symmetry)",
+               "non-diagonal mixings W_q -> A W_q, W_k -> A^-T W_k and W_v -> B W_v, W_o -> W_o B^-1 within a head",
+               "neuron and head permutations (isotropic noise is blind to them)",
+               "norm_f gain <-> a tied head (E is also the input embedding)",
+               "the residual scale with an untied head (RMSNorm makes it a symmetry with no minimum-norm point)")

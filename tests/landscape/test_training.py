@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from landscape.training import TrainConfig, train
+from landscape.training import Plateau, TrainConfig, train
 
 
 def _rows_seen(cfg: TrainConfig, n_rows: int) -> list[list[int]]:
@@ -34,3 +34,23 @@ def test_with_replacement_is_the_seeded_uniform_stream():
     seen = _rows_seen(TrainConfig(steps=3, batch_size=5, lr=1e-2, seed=7), 8)
     g = torch.Generator().manual_seed(7)
     assert seen == [torch.randint(0, 8, (5,), generator=g).tolist() for _ in range(3)]
+
+
+def test_plateau_stops_at_the_first_check_with_too_small_an_improvement():
+    """A monitor reading 10, 5, 4, 3.99, … : the drop 4 → 3.99 is 0.25 % < 1 %, so the run stops at the
+    fourth check (step 40 with every = 10), keeps that step's weights as its last checkpoint, and a run
+    without the rule goes to its budget."""
+    values = iter([10.0, 5.0, 4.0, 3.99, 3.0, 2.0])
+    model = torch.nn.Linear(2, 1)
+
+    def loss(m, rows):
+        return m(torch.ones(len(rows), 2)).square().mean()
+
+    res = train(model, loss, 8, TrainConfig(steps=100, batch_size=2, lr=1e-2, checkpoint_every=20),
+                plateau=Plateau(lambda m: next(values), every=10, rel_tol=0.01))
+    assert res.steps == 40 and res.plateau_step == 40
+    assert [s for s, _ in res.monitored] == [10, 20, 30, 40]
+    assert res.checkpoints[-1].step == 40
+    assert all(torch.equal(res.checkpoints[-1].state[k], v) for k, v in model.state_dict().items())
+    full = train(torch.nn.Linear(2, 1), loss, 8, TrainConfig(steps=100, batch_size=2, lr=1e-2))
+    assert full.steps == 100 and full.plateau_step is None and full.monitored == ()

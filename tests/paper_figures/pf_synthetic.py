@@ -1,4 +1,5 @@
-"""Tiny synthetic stored results in the shapes the figure modules cache (no models, no training)."""
+"""Tiny synthetic stored results in the shapes the figure modules cache (no models, no training), beside
+the 5x sweep's own output (the tiny_sweep fixture: the producer run on its smallest config)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def write(results: Path, name: str, data) -> None:
     (results / f"{name}.json").write_text(json.dumps(data))
 
 
-def populate(out: Path) -> None:
+def populate(out: Path, sweep_entries: list[dict]) -> None:
     """Every cached measurement the figures' data functions read (edges, landscapes, worst-case and SFT
     directions, tables, runs, sweep), so no figure computes anything."""
     res = out / "results" / "quick"
@@ -84,13 +85,5 @@ def populate(out: Path) -> None:
     write(res, "input_robustness", {"sigma_emb": 0.1, "q": 0.05, "pair_distances": sorted(np.linspace(0.1, 2, 50)),
                                     "rigorous_radii": [0.0, 0.1, 0.2, 0.3], "heuristic_radius": 0.05,
                                     "parameter_sigma": 0.01, "counterexample": cx})
-    entries = []
-    for w, p in ((32, 800), (64, 2000), (128, 6000)):
-        entries.append({"kind": "mlp", "parameterisation": "standard", "width": w, "params": p,
-                        "sigma_basin": {"before": est(0.01, 0.005, 0.02), "after": est(0.03, 0.02, 0.04)},
-                        "sigma_basin_invariant": {"before": est(0.1, 0.05, 0.2), "after": est(0.2, 0.1, 0.3)},
-                        "factor": est(3.0, 0.0 if w == 128 else 1.0, 8.0), "factor_invariant": est(2.0, 0.5, 6.0), "verdict": "inconclusive",
-                        "control": {"factor_applied": 4.0, "raw_ratio": est(4.0, 3.0, 5.0),
-                                    "invariant_ratio": est(1.0, 0.8, 1.2)}})
     (out / "toymodels" / "quick").mkdir(parents=True, exist_ok=True)
-    (out / "toymodels" / "quick" / "enlargement.json").write_text(json.dumps(entries))
+    (out / "toymodels" / "quick" / "enlargement.json").write_text(json.dumps(sweep_entries))

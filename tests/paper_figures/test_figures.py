@@ -15,9 +15,9 @@ PLOT_ONLY = ("fig01_most_case", "fig02_scale", "fig03_worst_case", "fig04_sft_ca
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
+def ctx(tmp_path_factory, tiny_sweep):
     out = tmp_path_factory.mktemp("figs")
-    populate(out)
+    populate(out, tiny_sweep[1])
     return FigureRun(out=out, quick=True)
 
 
@@ -39,8 +39,8 @@ def test_table01_from_fresh_directions(ctx):
     assert "K′ = 51" in md and "| 1.5 |" in md
 
 
-def test_minmax_option_plots(ctx, tmp_path):
-    populate(tmp_path)
+def test_minmax_option_plots(ctx, tmp_path, tiny_sweep):
+    populate(tmp_path, tiny_sweep[1])
     result = registry.produce(FigureRun(out=tmp_path, quick=True, minmax=True), registry.figure("fig08_go"))
     assert result.status == PLOTTED and all(p.exists() for p in result.files)
 

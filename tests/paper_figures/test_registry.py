@@ -90,10 +90,10 @@ def test_the_cycle_scan_finds_a_cycle_through_function_level_imports(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def stored(tmp_path_factory):
+def stored(tmp_path_factory, tiny_sweep):
     """Synthetic measurements, every item's data computed from them and stored."""
     out = tmp_path_factory.mktemp("registry")
-    populate(out)
+    populate(out, tiny_sweep[1])
     run = FigureRun(out=out, quick=True)
     for name in PLOTTED_FROM_SYNTHETIC:
         registry.store_data(run, registry.figure(name))
@@ -141,10 +141,20 @@ def test_stored_figure_data_is_plain_json(stored):
         json.loads(registry.data_path(stored, registry.figure(name)).read_text())
 
 
-def test_fig09_marks_a_lower_end_at_zero(stored):
+def test_fig09_names_every_entry_and_counts_the_clipped_whiskers(stored, tiny_sweep):
+    """The summary lists each entry's verdict; every drawn interval whose lower end is 0 is counted as clipped
+    (the tiny sweep's GO points are all not-measured, so only the unit control's two ratios are drawn)."""
     fig = registry.figure("fig09_enlargement")
     result = registry.plot_stored(stored, fig)
-    assert "1 lower interval end(s) at 0 drawn clipped" in result.summary  # the synthetic width-128 raw factor
+    entries = tiny_sweep[1]
+    for e in entries:
+        assert f"{e['kind']}-{e['width']}-s{e['seed']}: {e['verdict']}" in result.summary
+    drawn = [e["factor"] for e in entries if not e["verdict"].startswith("not-measured")]
+    drawn += [e["factor_multiplicative"] for e in entries if not e["verdict"].startswith("not-measured")]
+    drawn += [e["protocol"]["unit_control"][k] for e in entries if "unit_control" in e["protocol"]
+              for k in ("raw_ratio", "canonical_ratio")]
+    zero = sum(1 for d in drawn if not d["ci"][0] or d["ci"][0] <= 0)
+    assert (f"{zero} lower interval end(s) at 0 drawn clipped" in result.summary) == (zero > 0)
 
 
 def test_fig02_title_claims_only_resolved_trends():

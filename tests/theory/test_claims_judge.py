@@ -16,6 +16,7 @@ from theory.verdict import FAILS, HOLDS, INCONCLUSIVE, SEED_DEPENDENT
 
 REF39 = [1.0 + i / 38 for i in range(39)]  # prediction interval [1, 2]
 OK_GO = {"paired": True, "clean_gate_passed": True, "training_seeds": 3}
+OK_5X = {"clean_gate_passed": True, "m": 5.0, "unit_kind": "canonical", "plateau_reached": True}
 # claim id -> (interval that holds, one that fails, one that straddles, the extra a valid measurement records)
 CASES = {
     "basin-flat-then-collapse": ((1.2, 2.5), (5.0, 8.0), (3.5, 4.5), {"collapse_reached": True}),
@@ -33,7 +34,7 @@ CASES = {
     "thm44-holds": ((0.0, 0.05), (0.2, 0.4), (0.05, 0.2), {"delta": 0.1, "mutant_rejected": True}),
     "thm45-embedding-holds": ((0.01, 0.2), (-0.3, -0.1), (-0.1, 0.1), {}),
     "thm45-heuristic-fails": ((-0.26, -0.2), (0.1, 0.3), (-0.1, 0.1), {}),
-    "go-enlarges-5x": ((5.5, 9.0), (1.0, 3.0), (3.0, 7.0), {"clean_score_kept": True}),
+    "go-enlarges-5x": ((5.5, 9.0), (1.0, 3.0), (3.0, 7.0), OK_5X),
     "go-forgets-less": ((0.01, 0.1), (-0.1, -0.02), (-0.02, 0.05), OK_GO),
 }
 
@@ -69,6 +70,18 @@ def test_a_measurement_that_does_not_record_what_the_criterion_needs_is_not_meas
 def test_benign_needs_39_reference_directions():
     row = judge([m("benign-sft-like-random", (1.3, 1.6), extra={"reference_edges": REF39[:38]})])
     assert row.verdict.startswith("not-measured (38 random-direction edges") and "K >= 39" in row.verdict
+
+
+def test_the_5x_claim_is_judged_on_the_protocols_primary_arm_only():
+    """A gated-out arm is not-measured, an m = 2 arm cannot decide, raw sigma off the canonical copy cannot
+    decide, and an arm stopped at its budget (no plateau) cannot hold but can still fail."""
+    big, small = (5.5, 9.0), (1.0, 3.0)
+    assert judge([m("go-enlarges-5x", big, extra={**OK_5X, "clean_gate_passed": False})]).verdict.startswith(
+        "not-measured (clean_gate_passed = False")
+    assert judge([m("go-enlarges-5x", big, extra={**OK_5X, "m": 2.0})]).verdict.startswith("not-measured (m = 2.0")
+    assert judge([m("go-enlarges-5x", big, extra={**OK_5X, "unit_kind": "raw"})]).verdict.startswith("not-measured")
+    assert judge([m("go-enlarges-5x", big, extra={**OK_5X, "plateau_reached": False})]).verdict == INCONCLUSIVE
+    assert judge([m("go-enlarges-5x", small, extra={**OK_5X, "plateau_reached": False})]).verdict == FAILS
 
 
 def test_guards_downgrade_a_holds_and_unmet_requirements_are_not_measured():
@@ -166,8 +179,10 @@ def seed_expectations_hold(judge_fn) -> bool:
     mixed = [m(cid, h, seed=0), m(cid, h, seed=1), m(cid, f, seed=2)]
     all_fail = [m(cid, f, seed=s) for s in (0, 1, 2)]
     one_open = [m(cid, f, seed=0), m(cid, f, seed=1), m(cid, i, seed=2)]
+    all_open = [m(cid, i, seed=s) for s in (0, 1, 2)]
     return (judge_fn(all_hold).verdict == HOLDS and judge_fn(mixed).verdict == SEED_DEPENDENT
-            and judge_fn(all_fail).verdict == FAILS and judge_fn(one_open).verdict == SEED_DEPENDENT)
+            and judge_fn(all_fail).verdict == FAILS and judge_fn(one_open).verdict == SEED_DEPENDENT
+            and judge_fn(all_open).verdict == INCONCLUSIVE)
 
 
 def majority(ms):

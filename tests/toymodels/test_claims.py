@@ -111,27 +111,32 @@ def test_transition_ratio_reads_the_planted_shape(ws, r10, r90, expected):
     assert judge([m]).verdict == expected
 
 
-def test_go_enlarges_hands_every_entry_to_the_judge(tmp_path):
+def test_go_enlarges_hands_every_entry_to_the_judge(tmp_path, tiny_sweep):
+    """The tiny sweep's entries (the producer's output), then the same entries with the gate passed and
+    planted factors: every entry counts, no best-of."""
     missing = C.claim_go_enlarges(tmp_path / "none.json")
     assert judge(missing).verdict.startswith("not-measured")
-
-    def est(lo, hi):
-        return Estimate((lo + hi) / 2, (lo, hi), 0.95, 32, "ratio").to_dict()
-
-    entries = [{"kind": "mlp", "parameterisation": "standard", "width": 32, "factor": est(6, 9),
-                "factor_invariant": est(5.5, 7), "verdict": "holds"},
-               {"kind": "mlp", "parameterisation": "ntk", "width": 64, "factor": est(1, 2),
-                "factor_invariant": est(0.5, 2.5), "verdict": "fails"}]
+    entries = json.loads((tiny_sweep[0] / "enlargement.json").read_text())
     path = tmp_path / "enlargement.json"
     path.write_text(json.dumps(entries))
     ms = C.claim_go_enlarges(path)
-    assert [m.entry for m in ms] == ["mlp standard width 32", "mlp ntk width 64"]
-    row = judge(ms)
-    assert row.verdict == INCONCLUSIVE  # one entry holds, one fails at 95 %: Holm over 2 needs 0.025; no best-of
-    entries[1]["factor_invariant"] = est(5.1, 8)
+    assert [m.entry for m in ms] == [f"mlp standard width {e['width']}" for e in entries]
+    assert [m.training_seed for m in ms] == [e["seed"] for e in entries]
+    assert judge(ms).verdict.startswith("not-measured (clean_gate_passed = False")
+
+    def planted(lo, hi):
+        return Estimate((lo + hi) / 2, (lo, hi), 0.95, 32, "ratio").to_dict()
+
+    for e in entries:
+        arm = e["protocol"]["arms"][0]
+        arm["gate"]["passed"], arm["plateau_reached"] = True, True
+    entries[0]["factor"], entries[1]["factor"] = planted(6, 9), planted(1, 2)
+    path.write_text(json.dumps(entries))
+    assert judge(C.claim_go_enlarges(path)).verdict == INCONCLUSIVE  # one holds, one fails at 95 %: Holm needs 0.025
+    entries[1]["factor"] = planted(5.1, 8)
     path.write_text(json.dumps(entries))
     assert judge(C.claim_go_enlarges(path)).verdict == HOLDS
-    entries[1]["verdict"] = "not-measured (GO lost its clean score)"
+    entries[1]["protocol"]["arms"][0]["gate"]["passed"] = False
     path.write_text(json.dumps(entries))
     assert judge(C.claim_go_enlarges(path)).verdict == INCONCLUSIVE  # an unmeasured entry blocks "holds for all"
 

@@ -1,124 +1,108 @@
-"""The 5x sweep: the reparameterisation control, factor intervals, verdict rules, enlargement.json."""
+"""The 5x protocol on the tiny sweep (toymodels.enlarge.TINY, the producer's own output): σ_train, grids, the
+plateau stop, the enlargement test against the factor's interval, the unit control, the verdict rule,
+resumability and the CLI's user errors."""
 
+import copy
 import json
 import math
 
 import pytest
-import torch
 
 from landscape.store import ResultStore
-from theory.estimate import Estimate
+from theory.claims.protocol import FIVE_X_PROTOCOL
 from toymodels.__main__ import main
-from toymodels.enlarge import (
-    REPARAMETERISATION_EXPLAINABLE,
-    SweepConfig,
-    five_x_verdict,
-    reparameterise,
-    run_sweep,
-)
-from toymodels.mlp import MLP, MLPConfig
-from toymodels.train import TrainConfig
-from toymodels.transformer import TinyTransformer, TransformerConfig
+from toymodels.enlarge import TINY, entry_verdict, run_sweep
+
+REL = 1e-9
 
 
-def _est(x, lo, hi):
-    return Estimate(estimate=x, ci=(lo, hi), confidence=0.975, n=10, unit="sigma")
+def arms(entries):
+    return [(e, a) for e in entries for a in e["protocol"]["arms"] if a.get("sigma_train") is not None]
 
 
-@pytest.mark.parametrize("model", [MLP(MLPConfig(width=16, seed=2)),
-                                   TinyTransformer(TransformerConfig(d_model=32, tied_embeddings=True))])
-def test_reparameterisation_preserves_outputs_and_rescales_raw_noise(model):
-    c = 4.0
-    r = reparameterise(model, c)
-    x = torch.randn(5, 16) if isinstance(model, MLP) else torch.randint(0, 30, (2, 20))
-    with torch.no_grad():
-        assert torch.equal(r(x), model(x))
-        stored = dict(r.named_parameters())
-
-        def key(name):
-            module, _, leaf = name.rpartition(".")
-            return f"{module}.parametrizations.{leaf}.original".lstrip(".")
-
-        for name, p in model.named_parameters():
-            assert torch.equal(stored[key(name)], c * p)
-        # raw noise sigma*z on the stored parameters = noise (sigma/c)*z on theta: same function
-        g = torch.Generator().manual_seed(0)
-        noise = {n: torch.randn(p.shape, generator=g) for n, p in model.named_parameters()}
-        for (n, p) in model.named_parameters():
-            p.add_(0.125 * noise[n])
-        for n in noise:
-            stored[key(n)].add_(0.5 * noise[n])
-        assert torch.equal(r(x), model(x))
+def test_every_entry_runs_the_primary_arm_from_its_anchor(tiny_sweep):
+    entries = tiny_sweep[1]
+    assert [(e["kind"], e["width"], e["seed"]) for e in entries] == [("mlp", 8, 0), ("mlp", 16, 0)]
+    assert arms(entries), "no GO arm was trained"
+    for e in entries:
+        assert [a["m"] for a in e["protocol"]["arms"]] == list(FIVE_X_PROTOCOL.arms) == list(TINY.arms)
+        assert [a["primary"] for a in e["protocol"]["arms"]] == [True] + [False] * (len(TINY.arms) - 1)
+        assert e["m"] == FIVE_X_PROTOCOL.primary_m
+    for e, a in arms(entries):
+        anchor = e["protocol"]["anchor"]["sigma_basin"]["estimate"]
+        assert a["sigma_train"] == pytest.approx(a["m"] * anchor, rel=REL)
 
 
-def test_five_x_verdicts():
-    big, small, mid = _est(10, 6, 12), _est(1, 0.5, 2), _est(3, 1, 8)
-    assert five_x_verdict(big, big, True) == "holds"
-    assert five_x_verdict(big, small, True) == REPARAMETERISATION_EXPLAINABLE
-    assert five_x_verdict(small, small, True) == "fails"
-    assert five_x_verdict(mid, mid, True) == "inconclusive"
-    assert five_x_verdict(big, big, False).startswith("not-measured")
+def test_go_grid_contains_m_times_the_controls_first_outside_point(tiny_sweep):
+    for _, a in arms(tiny_sweep[1]):
+        s = a["control"]["first_outside"]
+        if s is None or not math.isfinite(s):
+            continue
+        assert any(abs(g - a["m"] * s) <= REL * a["m"] * s for g in a["go"]["grid"])
+        ratios = [b / c for c, b in zip(a["go"]["grid"], a["go"]["grid"][1:])]
+        assert all(r <= FIVE_X_PROTOCOL.max_grid_ratio * (1 + REL) for r in ratios)
 
 
-TINY = SweepConfig(mlp_widths=(8, 16), parameterisations=("standard",), transformer_widths=(),
-                   mlp_base=TrainConfig(steps=30, batch_size=64, lr=3e-3),
-                   mlp_tune=TrainConfig(steps=10, batch_size=64, lr=1e-3),
-                   mlp_n_eval=64, n_draws=8, n_draws_coarse=3, fine_ratio=2.0)
+def test_go_stops_at_the_first_check_that_improved_less_than_the_tolerance(tiny_sweep):
+    budget = TINY.mlp_tune.steps
+    for _, a in arms(tiny_sweep[1]):
+        values = [v for _, v in a["monitored"]]
+        drops = [prev - cur < FIVE_X_PROTOCOL.plateau_rel_tol * abs(prev) for prev, cur in zip(values, values[1:])]
+        if a["plateau_reached"]:
+            assert drops and drops[-1] and not any(drops[:-1]) and a["steps"] == a["plateau_step"]
+        else:
+            assert not any(drops) and a["steps"] == budget
+        assert [s for s, _ in a["monitored"]] == list(range(FIVE_X_PROTOCOL.plateau_every, a["steps"] + 1,
+                                                            FIVE_X_PROTOCOL.plateau_every))[:len(values)]
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("enlarge")
-    return out, run_sweep(TINY, out, log=lambda s: None)
+def test_the_enlargement_test_agrees_with_the_factors_interval(tiny_sweep):
+    """'enlarged' iff the factor's lower end is >= m; 'not enlarged' iff its upper end is < m (the ratio of
+    the two σ-basin intervals, read in both units)."""
+    for _, a in arms(tiny_sweep[1]):
+        for test in (a["test"], a["test_multiplicative"]):
+            lo, hi = (float(x) for x in test["factor"]["ci"])
+            assert (test["verdict"] == "enlarged") == (lo >= a["m"] * (1 - REL))
+            assert (test["verdict"] == "not enlarged") == (hi < a["m"] * (1 - REL))
 
 
-def test_enlargement_json_schema(tiny_run):
-    out, entries = tiny_run
-    data = json.loads((out / "enlargement.json").read_text())
-    assert [(e["kind"], e["parameterisation"], e["width"]) for e in data] == [("mlp", "standard", 8),
-                                                                             ("mlp", "standard", 16)]
-    for e in data:
-        assert e["params"] == MLPConfig(width=e["width"]).n_params
-        assert set(e["clean_score"]) == {"before", "after"}
-        for key in ("sigma_basin", "sigma_basin_invariant"):
-            before, after = (Estimate.from_dict(e[key][k]) for k in ("before", "after"))
-            assert before.confidence == 0.975 and before.lo <= before.estimate <= before.hi
-        f = Estimate.from_dict(e["factor"])
-        b, a = (Estimate.from_dict(e["sigma_basin"][k]) for k in ("before", "after"))
-        expect_lo = a.lo / b.hi if math.isfinite(b.hi) else 0.0
-        assert f.lo == pytest.approx(expect_lo)
-        assert e["sigma_train"] == pytest.approx(2.0 * b.estimate)
-        assert e["verdict"] in [r["verdict"] for r in e["go_runs"]]
-        for run in e["go_runs"]:  # the paper's 5x read on each run's stored intervals: the invariant factor decides
-            if run.get("sigma_train") is None:
-                assert run["verdict"].startswith("not-measured")
-                continue
-            raw, inv = (Estimate.from_dict(run[k]) for k in ("factor", "factor_invariant"))
-            expected = ("not-measured" if not run["clean_score_ok"] else "holds" if inv.lo >= 5.0
-                        else REPARAMETERISATION_EXPLAINABLE if raw.lo >= 5.0
-                        else "fails" if inv.hi < 5.0 else "inconclusive")
-            assert run["verdict"].startswith(expected), (run["verdict"], raw.ci, inv.ci)
-        c = e["control"]
-        assert c["max_abs_output_diff"] == 0.0 and c["clean_score"] == e["clean_score"]["before"]
-        for key in ("raw_ratio", "invariant_ratio", "sigma_basin", "sigma_basin_invariant"):
-            Estimate.from_dict(c[key])
+def test_the_gate_margin_is_half_tau(tiny_sweep):
+    for e, a in arms(tiny_sweep[1]):
+        tau = e["protocol"]["tau"]
+        assert tau == pytest.approx(FIVE_X_PROTOCOL.tau_fraction * (e["protocol"]["clean_score_control"]
+                                                                     - e["protocol"]["chance"]))
+        assert a["gate"]["margin"] == pytest.approx(tau / 2)
+        assert a["gate"]["difference"]["n"] == TINY.mlp_n_eval
 
 
-def test_control_moves_raw_basin_by_its_factor_only(tiny_run):
-    """Raw grid of the rescaled model = original grid × c, so the raw ratio interval must contain c."""
-    for e in tiny_run[1]:
-        raw = Estimate.from_dict(e["control"]["raw_ratio"])
-        inv = Estimate.from_dict(e["control"]["invariant_ratio"])
-        assert raw.lo <= e["control"]["factor_applied"] <= raw.hi
-        assert inv.lo <= 1.0 <= inv.hi
+def test_a_rescaling_leaves_the_canonical_sigma_basin_in_place(tiny_sweep):
+    controls = [e["protocol"]["unit_control"] for e in tiny_sweep[1] if "unit_control" in e["protocol"]]
+    assert [e["width"] for e in tiny_sweep[1] if "unit_control" in e["protocol"]] == list(TINY.unit_control_widths)
+    for uc in controls:
+        lo, hi = (float(x) for x in uc["canonical_ratio"]["ci"])
+        assert lo <= 1.0 <= hi and uc["canonical_stayed"]
 
 
-def test_rerun_reuses_the_store(tiny_run):
-    out, entries = tiny_run
+def test_entry_verdict_follows_the_protocol(tiny_sweep):
+    arm = copy.deepcopy(arms(tiny_sweep[1])[0][1])
+    arm["gate"]["passed"] = False
+    assert entry_verdict(arm).startswith("not-measured (clean score not shown equal")
+    arm["gate"]["passed"] = True
+    for test, plateau, expected in (("enlarged", True, "holds"), ("enlarged", False, "inconclusive (under-trained"),
+                                    ("not enlarged", False, "fails"), ("inconclusive", True, "inconclusive")):
+        arm["test"]["verdict"], arm["plateau_reached"] = test, plateau
+        assert entry_verdict(arm).startswith(expected)
+
+
+def test_rerun_reuses_the_store_and_the_trained_models(tiny_sweep):
+    out, entries = tiny_sweep
     n_rows = len(ResultStore(out / "store.jsonl"))
     again = run_sweep(TINY, out, log=lambda s: None)
     assert len(ResultStore(out / "store.jsonl")) == n_rows
-    assert [e["factor"] for e in again] == [e["factor"] for e in entries]
+    def decided(es):
+        return json.dumps([[a.get(k) for k in ("sigma_train", "steps", "gate", "test", "test_multiplicative")]
+                           for _, a in arms(es)])
+    assert decided(again) == decided(entries)
 
 
 def test_cli_user_errors_exit_2(tmp_path, capsys):

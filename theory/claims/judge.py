@@ -12,7 +12,8 @@ Across the m entries of one training seed (level α = 1 − min coverage of the 
           reject while p₍ⱼ₎ ≤ α/(m − j + 1); family-wise error ≤ α;
   else inconclusive, with the per-entry verdicts. There is no best-of selection.
 Across training seeds: holds iff it holds for every seed, fails iff it fails for every seed, not-measured
-iff no seed was measured, else "inconclusive: seed-dependent" with the per-seed verdicts.
+iff no seed was measured, inconclusive iff every seed is inconclusive, else "inconclusive: seed-dependent"
+with the per-seed verdicts.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def combine_seeds(per_seed: Mapping[int | None, str]) -> str:
         return HOLDS
     if all(v == FAILS for v in verdicts):
         return FAILS
+    if all(v == INCONCLUSIVE for v in verdicts):
+        return INCONCLUSIVE  # undecided on every seed: not a dependence on the seed
     return SEED_DEPENDENT
 
 

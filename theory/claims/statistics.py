@@ -17,17 +17,29 @@ bound), b lies in [Σ wᵢ log(wᵢ > 0 ? loᵢ : hiᵢ), Σ wᵢ log(wᵢ > 0 ?
 
 Sign test. For K i.i.d. continuous values with median μ, #{Xᵢ ≤ c} ~ Bin(K, P(X ≤ c)); under H₀: μ ≤ c,
 P(X ≤ c) ≥ ½, so p = P(Bin(K, ½) ≤ #{Xᵢ ≤ c}) is a valid p-value of "μ > c".
+
+Paired difference. Two models scored on the same n i.i.d. examples give per-example outcomes aᵢ, bᵢ in
+[0, 1]; dᵢ = aᵢ − bᵢ in [−1, 1] are i.i.d. with mean E a − E b, and the variance that comes from which
+example was drawn cancels in dᵢ. The interval is the betting confidence sequence's (theory.sequential) on
+the dᵢ in example order, whose width follows their variance (small when the two models agree on most
+examples) rather than their range.
+
+Equivalence (TOST). "|E a − E b| < δ" is shown at level α when both one-sided nulls, E d ≤ −δ and
+E d ≥ δ, are rejected at level α: exactly when the two-sided (1 − 2α) interval of E d lies inside (−δ, δ).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 from scipy.stats import binom
 
 from theory.errors import UserInputError
 from theory.estimate import Estimate
+from theory.sequential import betting_interval
 
 R_QUADRATIC = 3.0
 R_GAUSSIAN = math.sqrt(math.log(10.0) / math.log(10.0 / 9.0))
@@ -72,3 +84,58 @@ def log_slope(x: Sequence[float], y: Sequence[Estimate], unit: str = "slope of l
     hi = math.inf if math.isnan(hi) else hi
     return Estimate(est if math.isfinite(est) else math.nan, (lo, max(lo, hi)), min(conf, 1 - 1e-12), len(y),
                     unit, method="least-squares slope, intervals combined by the union bound")
+
+
+def paired_mean(d: Sequence[float], bounds: tuple[float, float], confidence: float = 0.95,
+                unit: str = "paired difference") -> Estimate:
+    """Mean of i.i.d. per-example paired differences d in `bounds`, two-sided (module doc)."""
+    x = np.asarray(d, dtype=float)
+    if x.ndim != 1 or x.size == 0:
+        raise UserInputError(f"paired differences need a non-empty 1-D sequence, got shape {x.shape}")
+    if ((x < bounds[0]) | (x > bounds[1])).any():
+        raise UserInputError(f"paired differences must lie in {bounds}")
+    lo, hi = betting_interval(x, confidence=confidence, bounds=bounds)
+    return Estimate(float(x.mean()), (lo, hi), confidence, int(x.size), unit,
+                    method="paired per-example differences, betting confidence sequence",
+                    extra={"discordant": int(np.count_nonzero(x))})
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float = 0.95,
+                      unit: str = "score difference") -> Estimate:
+    """E a − E b from per-example outcomes a, b in [0, 1] on the same examples (module doc), two-sided."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or x.size == 0:
+        raise UserInputError(f"paired outcomes need two equal, non-empty 1-D sequences, got {x.shape} and {y.shape}")
+    if ((x < 0) | (x > 1) | (y < 0) | (y > 1)).any():
+        raise UserInputError("paired outcomes must lie in [0, 1]")
+    est = paired_mean(x - y, (-1.0, 1.0), confidence, unit)
+    est.extra.update(mean_a=float(x.mean()), mean_b=float(y.mean()))
+    return est
+
+
+@dataclass(frozen=True)
+class EquivalenceGate:
+    """The paired TOST of |E a − E b| < margin at level alpha (module doc): `difference` is the two-sided
+    (1 − 2 alpha) interval of E a − E b; passed iff it lies inside (−margin, margin)."""
+
+    difference: Estimate
+    margin: float
+    alpha: float
+    passed: bool
+
+    def describe(self) -> str:
+        return (f"clean-score difference {self.difference.brief()} on {self.difference.n} examples "
+                f"({1 - 2 * self.alpha:.0%} interval) {'inside' if self.passed else 'not inside'} "
+                f"+-{self.margin:.3g}")
+
+    def to_dict(self) -> dict:
+        return {"difference": self.difference.to_dict(), "margin": self.margin, "alpha": self.alpha,
+                "passed": self.passed, "text": self.describe()}
+
+
+def equivalence_gate(a: Sequence[float], b: Sequence[float], margin: float, alpha: float = 0.05) -> EquivalenceGate:
+    """Paired TOST on per-example outcomes of two models: is |E a − E b| < margin shown at level alpha?"""
+    if not margin > 0 or not 0 < alpha < 0.5:
+        raise UserInputError(f"the equivalence gate needs margin > 0 and alpha in (0, 0.5), got {margin}, {alpha}")
+    diff = paired_difference(a, b, 1.0 - 2.0 * alpha)
+    return EquivalenceGate(diff, float(margin), float(alpha), bool(-margin < diff.lo and diff.hi < margin))

@@ -62,7 +62,9 @@ class ClaimsConfig:
     hessian_probes: int = 20
     checkpoint_every: int = 100
     forget_steps: int = 150
+    n_eval_forget: int = 4096
     seed: int = 0
+    seeds: tuple[int, ...] = (0, 1, 2)
 
 
 QUICK = ClaimsConfig(d_model=32, tf_scale=0.4)

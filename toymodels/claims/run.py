@@ -36,15 +36,28 @@ from toymodels.claims.width_claims import (
 
 
 def measure_all(out_dir: str | Path, quick: bool = True, enlargement: str | Path | None = None,
-                log: Callable[[str], None] = print) -> list[Measurement]:
-    """Every claim's Measurements; writes out_dir/measurements.json and the records listed in the module doc.
-    `enlargement`: path of enlargement.json (default: out_dir/enlargement.json)."""
-    ws = Workspace(out_dir, QUICK if quick else FULL)
+                log: Callable[[str], None] = print, seeds: Sequence[int] | None = None) -> list[Measurement]:
+    """Every claim's Measurements, per training seed (default: the settings' seeds), each seed in its own
+    workspace out_dir/seed-<n>/; writes out_dir/measurements.json. `enlargement`: path of enlargement.json
+    (default: out_dir/enlargement.json), whose entries name their own seeds."""
+    cfg = QUICK if quick else FULL
     start = time.perf_counter()
+    out: list[Measurement] = []
+    seeds = cfg.seeds if seeds is None else tuple(seeds)
+    for seed in seeds:
+        ws = Workspace(Path(out_dir) / f"seed-{seed}", replace(cfg, seed=seed, seeds=seeds))
+        out += [replace(x, training_seed=seed) for x in _measure_seed(ws, start, log)]
+    out += claim_go_enlarges(Path(enlargement) if enlargement else Path(out_dir) / "enlargement.json")
+    Workspace(out_dir, cfg).dump("measurements", [measurement_to_dict(x) for x in out])
+    log(f"[claims] done: {len(out)} measurements ({time.perf_counter() - start:.0f} s)")
+    return out
+
+
+def _measure_seed(ws: Workspace, start: float, log: Callable[[str], None]) -> list[Measurement]:
     out: list[Measurement] = []
 
     def stage(label: str) -> None:
-        log(f"[claims] {label} ({time.perf_counter() - start:.0f} s)")
+        log(f"[claims] seed {ws.cfg.seed}: {label} ({time.perf_counter() - start:.0f} s)")
 
     stage("MLP width sweep")
     points = measure_widths(ws)
@@ -55,21 +68,17 @@ def measure_all(out_dir: str | Path, quick: bool = True, enlargement: str | Path
     out += theorem_claims(ws, points)
     stage("forgetting")
     out.append(claim_go_forgets_less(ws, points))
-    out += claim_go_enlarges(Path(enlargement) if enlargement else ws.out / "enlargement.json")
     stage("transformer")
     m = measure_transformer(ws)
     out += [claim_flat_then_collapse(m), claim_nll_smooth(m), *claim_nested(m), claim_benign(m),
             claim_adversarial_safety_first(m), claim_adversarial_near_worst(m), claim_strict_basin(ws)]
-    out = [replace(x, training_seed=ws.cfg.seed) for x in out]
-    ws.dump("measurements", [measurement_to_dict(x) for x in out])
-    stage(f"done: {len(out)} measurements")
     return out
 
 
 def measure_all_claims(out_dir: str | Path, quick: bool = True, enlargement: str | Path | None = None,
-                       log: Callable[[str], None] = print) -> list[ClaimResult]:
+                       log: Callable[[str], None] = print, seeds: Sequence[int] | None = None) -> list[ClaimResult]:
     """measure_all, judged by the registry (theory.claims.judge_all); writes out_dir/claims.json."""
-    rows = judge_all(measure_all(out_dir, quick, enlargement, log))
+    rows = judge_all(measure_all(out_dir, quick, enlargement, log, seeds))
     (Path(out_dir) / "claims.json").write_text(json.dumps(to_json_value(document(rows)), indent=1, allow_nan=False))
     return rows
 

@@ -13,7 +13,7 @@ from landscape import theorem_checks as T
 from theory.claims import Measurement
 from theory.estimate import Estimate
 from theory.stats import clopper_pearson
-from toymodels.claims.common import THEOREM_FAIL_PROB, Workspace, measured, mlp_model
+from toymodels.claims.common import SOURCE, THEOREM_FAIL_PROB, Workspace, measured, mlp_model
 from toymodels.claims.width_claims import WidthPoint, tuned_copy
 from toymodels.mlp import MLP, MLPConfig
 from toymodels.tasks.classification import teacher_student
@@ -105,22 +105,10 @@ def theorem_claims(ws: Workspace, points: list[WidthPoint]) -> list[Measurement]
 
 
 def claim_go_enlarges(enlargement: Path | None) -> list[Measurement]:
-    """From enlargement.json (toymodels.enlarge): one Measurement of the invariant factor per entry (every
-    entry counts; no best-of); an entry whose GO arm lost its clean score records clean_score_kept False."""
+    """From enlargement.json (toymodels.enlarge): go-enlarges-5x, one Measurement per entry and training seed
+    (toymodels.enlarge.factor_measurements, the one reader of the sweep)."""
+    from toymodels.enlarge import factor_measurements
+
     if enlargement is None or not enlargement.exists():
         return [measured("go-enlarges-5x", None, "", reason="no enlargement.json (run python -m toymodels enlarge)")]
-    entries = json.loads(enlargement.read_text())
-    usable = [e for e in entries if e.get("factor_invariant") and e["factor_invariant"].get("estimate") is not None]
-    if not usable:
-        return [measured("go-enlarges-5x", None, "", reason="no entry with an invariant factor", note=enlargement.name)]
-    out = []
-    for e in usable:
-        inv, raw = Estimate.from_dict(e["factor_invariant"]), Estimate.from_dict(e["factor"])
-        name = f"{e['kind']} {e['parameterisation']} width {e['width']}"
-        out.append(measured("go-enlarges-5x", inv, f"toy {e['kind']} ({e['parameterisation']})", enlargement.name,
-                            varied=("noise", "examples"), entry=name,
-                            extra={"clean_score_kept": not str(e.get("verdict", "")).startswith("not-measured"),
-                                   "raw_factor": raw.brief()}))
-    return out
-
-
+    return factor_measurements(json.loads(enlargement.read_text()), f"{SOURCE} ({enlargement.name})")

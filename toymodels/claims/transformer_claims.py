@@ -15,7 +15,7 @@ from landscape.landscape_1d import landscape_1d, symmetric_grid
 from landscape.scores import Score
 from landscape.worst_case import worst_case_pga
 from theory.claims import Measurement
-from theory.claims.statistics import sign_test_p_above
+from theory.claims.statistics import PREDICTION_K_MIN, sign_test_p_above
 from theory.estimate import Estimate, ratio_estimate
 from theory.stats import clopper_pearson, median_interval
 from toymodels.claims.common import (
@@ -51,6 +51,7 @@ class TransformerMeasurements:
     worst_safety: BasinEdges
     cos_adv_worst: float
     onset: BasinEdges | None = None
+    reference: BasinEdges | None = None  # K >= 39 random directions, safety: the benign SFT comparison
 
 
 def measure_transformer(ws: Workspace) -> TransformerMeasurements:
@@ -88,6 +89,8 @@ def measure_transformer(ws: Workspace) -> TransformerMeasurements:
            for name, m in (("benign", benign_model), ("adversarial", adv_model))}
     benign = {k: ws.edges(theta0, "tf-align", scores[k], [sft["benign"]], half_drop(scores[k], theta0),
                           "sft-benign", alpha_start=1e-3) for k in ("basic", "safety")}
+    reference = ws.edges(theta0, "tf-align", scores["safety"], default_directions(PREDICTION_K_MIN, cfg.seed),
+                         half_drop(scores["safety"], theta0), "gaussian-reference", alpha_start=1e-3)
     adversarial = {k: ws.edges(theta0, "tf-align", scores[k], [sft["adversarial"]], half_drop(scores[k], theta0),
                                "sft-adversarial", alpha_start=1e-3) for k in ("basic", "safety")}
     refusal = sequence_loss(scores["safety"].triggered)
@@ -101,7 +104,7 @@ def measure_transformer(ws: Workspace) -> TransformerMeasurements:
     ws.dump("records/sft_directions", {"benign": benign, "adversarial": adversarial, "worst_safety": worst_safety,
                                        "cos_adv_worst": cos, "worst_alpha_ref": alpha_ref})
     return TransformerMeasurements(scores, baselines, gauss, first, collapse, nll_exp, benign, adversarial,
-                                   worst_safety, cos, onset)
+                                   worst_safety, cos, onset, reference)
 
 
 def claim_flat_then_collapse(m: TransformerMeasurements) -> Measurement:
@@ -142,8 +145,9 @@ def claim_nested(m: TransformerMeasurements) -> list[Measurement]:
 
 
 def claim_benign(m: TransformerMeasurements) -> Measurement:
-    """The benign SFT edge (+δ half-line bracket) against the +δ edges of the random directions."""
-    ref = [d.plus.estimate for d in m.gauss["safety"].directions]
+    """The benign SFT edge (+δ half-line bracket) against the +δ edges of K >= 39 random directions (same
+    score and τ)."""
+    ref = [d.plus.estimate for d in (m.reference or m.gauss["safety"]).directions]
     return measured("benign-sft-like-random", bracket(m.benign["safety"].directions[0]),
                     "toy transformer (aligned -> benign)", "safety score, tau = half drop to chance",
                     extra={"reference_edges": ref})

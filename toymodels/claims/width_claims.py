@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from torch import nn
 
 from landscape.certificates import certify
@@ -16,9 +17,9 @@ from landscape.evaluate import default_directions
 from landscape.scores import Score
 from landscape.worst_case import worst_case_pga
 from theory.claims import Measurement
-from theory.claims.statistics import log_slope
-from theory.estimate import Estimate, ratio_estimate
-from theory.stats import clopper_pearson
+from theory.claims.protocol import FIVE_X_PROTOCOL
+from theory.claims.statistics import equivalence_gate, log_slope, paired_mean
+from theory.estimate import ratio_estimate
 from toymodels.claims.common import (
     Workspace,
     bracket,
@@ -166,25 +167,19 @@ def claim_widen_with_training(ws: Workspace) -> Measurement:
                     extra={"unit_kind": "invariant", "tau_fixed": True})
 
 
-def _accuracy(score: Score, model: nn.Module, confidence: float) -> Estimate:
-    r = score(model)
-    k = int(round(r.value * r.n))
-    lo, hi = clopper_pearson(k, r.n, confidence)
-    return Estimate(r.value, (lo, hi), confidence, r.n, "accuracy", method="clopper-pearson")
-
-
 def claim_go_forgets_less(ws: Workspace, points: list[WidthPoint]) -> Measurement:
-    """Task A model (width 64) tuned 150 steps with GO (σ_train = 2 × median edge) or AdamW (σ_train = 0,
-    same data and seed), then both fine-tuned on task B with AdamW; forgetting = acc_A before − after.
-    value = forgetting(AdamW) − forgetting(GO); four CP intervals at 1 − 0.05/4 combined."""
+    """Task A model (width 64) tuned forget_steps steps with GO (σ_train = 2 × median edge) or AdamW
+    (σ_train = 0, same data and seed), then both fine-tuned on task B with AdamW. Gate: the two tuned arms'
+    clean task-A outcomes, paired TOST within ±τ/2 (τ = the 5x protocol's tau_fraction × (S − chance), the
+    same gate rule as the 5x protocol). Value: the mean over task-A test examples of the paired per-example
+    difference (o_before − o_after)(AdamW) − (o_before − o_after)(GO) in [−2, 2], 95 % betting interval."""
     cfg = ws.cfg
     a, b = teacher_student(seed=cfg.seed), teacher_student(seed=cfg.seed + 2)
-    acc = sized(a.accuracy(cfg.n_eval_mlp))
+    acc = sized(a.accuracy())
     base = mlp_model(ws, 64)
     p64 = next((p for p in points if p.width == 64), points[len(points) // 2])
     sigma_train = 2.0 * p64.gauss.median.estimate
-    c = 1 - 0.05 / 4
-    out = {}
+    outcomes = {}
     for arm, s in (("adamw", 0.0), ("go", sigma_train)):
         tcfg = TrainConfig(steps=cfg.forget_steps, lr=1e-3, seed=cfg.seed + 5, sigma_train=s)
 
@@ -197,16 +192,23 @@ def claim_go_forgets_less(ws: Workspace, points: list[WidthPoint]) -> Measuremen
         before = ws.model(f"mlp-w64-{arm}-A", lambda: MLP(base.config), tuned)
         after = ws.model(f"mlp-w64-{arm}-A-then-B", lambda: MLP(base.config),
                          lambda before=before: tuned_copy(before, b, cfg.forget_steps))
-        out[arm] = {"before": _accuracy(acc, before, c), "after": _accuracy(acc, after, c)}
-        out[arm]["forgetting"] = out[arm]["before"].estimate - out[arm]["after"].estimate
-    ws.dump("records/forgetting", {**out, "sigma_train": sigma_train, "steps": cfg.forget_steps})
-    fa, fg = out["adamw"], out["go"]
-    lo = (fa["before"].lo - fa["after"].hi) - (fg["before"].hi - fg["after"].lo)
-    hi = (fa["before"].hi - fa["after"].lo) - (fg["before"].lo - fg["after"].hi)
-    est = Estimate(fa["forgetting"] - fg["forgetting"], (lo, hi), 0.95, acc.n_examples,
-                   "accuracy points (AdamW forgetting - GO forgetting)", method="4 CP intervals, bonferroni")
+        outcomes[arm] = (acc(before).outcomes, acc(after).outcomes)
+    clean = float(np.mean(outcomes["adamw"][0]))
+    tau = FIVE_X_PROTOCOL.tau_fraction * max(clean - acc.chance, 0.0)
+    gate = equivalence_gate(outcomes["go"][0], outcomes["adamw"][0], FIVE_X_PROTOCOL.gate_margin(tau),
+                            FIVE_X_PROTOCOL.gate_alpha) if tau > 0 else None
+    forgetting = {arm: o[0] - o[1] for arm, o in outcomes.items()}
+    est = paired_mean(forgetting["adamw"] - forgetting["go"], (-2.0, 2.0), cfg.confidence,
+                      "accuracy points (AdamW forgetting - GO forgetting)")
+    ws.dump("records/forgetting", {arm: {"before": float(o[0].mean()), "after": float(o[1].mean()),
+                                         "forgetting": float(forgetting[arm].mean())} for arm, o in outcomes.items()}
+            | {"sigma_train": sigma_train, "steps": cfg.forget_steps, "difference": est,
+               "gate": None if gate is None else gate.to_dict()})
     return measured("go-forgets-less", est, "MLP width 64, teacher-student A then B",
-                    f"sigma_train = {sigma_train:.3g} (2 x median edge)", varied=("examples",),
-                    extra={"paired": False, "training_seeds": 1})
+                    f"sigma_train = {sigma_train:.3g} (2 x median edge); "
+                    + ("no clean score above chance" if gate is None else gate.describe()),
+                    varied=("examples",),
+                    extra={"paired": True, "clean_gate_passed": gate is not None and gate.passed,
+                           "training_seeds": len(cfg.seeds)})
 
 
