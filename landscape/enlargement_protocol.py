@@ -163,7 +163,8 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
     def trained(name: str, cfg: TrainConfig, plateau: Plateau | None = None) -> tuple[nn.Module, dict[str, Any]]:
         recipe = json.dumps([start_hash, asdict(cfg), None if plateau is None else [plateau.every, plateau.rel_tol,
                                                                                     plateau_draws]], sort_keys=True)
-        path = None if cache is None else cache / f"{model_id}-{name}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}.pt"
+        tag = hashlib.sha256(recipe.encode()).hexdigest()[:12]
+        path = None if cache is None else cache / f"{model_id}-{name}-{tag}.pt"
         model = _copy(start)
         if path is not None and path.exists():
             blob = torch.load(path, weights_only=True)
@@ -208,8 +209,8 @@ def _arm(m, sigma_b, tau, tune, protocol, start, trained, control, control_rec, 
     row: dict[str, Any] = {"m": m, "primary": m == protocol.primary_m}
     sigma_train = m * sigma_b
     if not (sigma_train > 0 and math.isfinite(sigma_train)):
-        return {**row, "sigma_train": None, "reason": f"control sigma-basin {anchor.basin.sigma_basin.brief()} is 0 or "
-                "unbounded on the grid"}
+        return {**row, "sigma_train": None,
+                "reason": f"control sigma-basin {anchor.basin.sigma_basin.brief()} is 0 or unbounded on the grid"}
     monitor = noisy_loss_monitor(monitor_loss, sigma_train, plateau_draws, tune.seed)
     go, go_rec = trained(f"go{m:g}", replace(tune, sigma_train=sigma_train),
                          Plateau(monitor, protocol.plateau_every, protocol.plateau_rel_tol))
@@ -256,7 +257,8 @@ def _unit_control(control, anchor, syms, meter, canonical, tau, model_id) -> dic
     return {"rescaling": "log c ~ N(0, 1) per channel of every handled symmetry",
             "raw": _basin(raw), "raw_rescaled": _basin(raw_moved), "canonical_rescaled": _basin(canon_moved),
             "raw_ratio": raw_ratio.to_dict(), "canonical_ratio": canon_ratio.to_dict(),
-            "raw_moved": verdict(raw_ratio.ci, one) == "fails", "canonical_stayed": verdict(canon_ratio.ci, one) != "fails"}
+            "raw_moved": verdict(raw_ratio.ci, one) == "fails",
+            "canonical_stayed": verdict(canon_ratio.ci, one) != "fails"}
 
 
 __all__ = ["ENLARGED", "NOT_ENLARGED", "BasinMeter", "Estimate", "Measured", "run_enlargement", "tensor_norm_ratios"]

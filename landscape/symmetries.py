@@ -8,7 +8,8 @@ in-weights ↑ c, out-weights ↓ c); `tests/` check each declared symmetry that
 
 Raw Gaussian noise θ + σz is not invariant to these maps, so a raw σ-basin can be moved by rescaling alone.
 The canonical form fixes them: among all rescalings of θ by the declared symmetries it takes the one of
-least ‖θ‖₂². Per channel j of one symmetry, with A_j = Σ_{p=+1} ‖slice‖² and B_j = Σ_{p=−1} ‖slice‖²,
+least ‖θ‖₂². Per channel j of one symmetry, with A_j = Σ_{p=+1} ‖slice‖² and
+B_j = Σ_{p=−1} ‖slice‖²,
 c²A + B/c² is least at c⁴ = B/A, which sets both sums to √(A_j B_j). `canonicalise` applies that per
 symmetry in turn (block coordinate descent on a function convex in log c) until every scale it would apply
 lies within `tol` of 1. The minimiser over the whole group is unique when the objective is strictly convex

@@ -116,7 +116,8 @@ def work(run: FigureRun) -> Work:
         works.append(cost.Work(
             {"claims-mlp": (cost.MLP, s * (len(c.widths) * MLP_TRAIN.steps + 2 * MLP_TRAIN.steps + 4 * c.forget_steps)),
              "claims-tf": (cost.TRANSFORMER, s * tf_steps)},
-            {"claims-mlp-edges": (cost.MLP, s * (len(c.widths) * 3 * edge + MLP_TRAIN.steps // c.checkpoint_every * edge)),
+            {"claims-mlp-edges": (cost.MLP, s * (len(c.widths) * 3 * edge
+                                                 + MLP_TRAIN.steps // c.checkpoint_every * edge)),
              "claims-mlp-draws": (cost.MLP_TRIAL, s * 6 * c.n_draws),
              "claims-tf": (cost.TRANSFORMER, s * (9 * edge + reference + c.strict_k * 2 + 2 * c.k * c.curve_points))}))
     return toy.merge(*works)

@@ -56,7 +56,8 @@ def _enlarge(args: argparse.Namespace) -> None:
     for e in entries:
         f = "-" if e["factor"] is None else Estimate.from_dict(e["factor"]).brief()
         fm = "-" if e["factor_multiplicative"] is None else Estimate.from_dict(e["factor_multiplicative"]).brief()
-        print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} seed={e['seed']} params={e['params']:<7} "
+        print(f"  {e['kind']:<11} {e['parameterisation']:<10} w={e['width']:<5} seed={e['seed']} "
+              f"params={e['params']:<7} "
               f"m={e['m']:g} factor={f}  multiplicative={fm}  {e['verdict']}")
 
 

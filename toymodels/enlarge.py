@@ -2,8 +2,7 @@
 run by landscape.enlargement_protocol) per (kind, parameterisation, width, training seed).
 
 Per entry: base = standard AdamW training from a seeded init, canonicalised (the start θ_s); the σ_train = 0
-control and the GO arms (m = 5 primary, m = 2 secondary where the config runs it) fine-tune from it on the same data order
-and seed, GO stopping at its plateau of E_ε L(θ + ε) and the control read at the same step; the paired
+control and the GO arms (m = 5 primary, m = 2 secondary) fine-tune from it on the same data order and seed, GO stopping at its plateau of E_ε L(θ + ε) and the control read at the same step; the paired
 TOST gate on the clean outcomes; σ-basins in raw σ on the canonical copies (landscape.symmetries: ReLU
 neurons for MLPs, toymodels.transformer.transformer_symmetries for transformers), the deciding unit, and in
 multiplicative σ beside; the enlargement test per unit; the unit control (a random function-preserving
@@ -76,7 +75,7 @@ class SweepConfig:
     tf_tune: TrainConfig = TrainConfig(steps=600, batch_size=64, lr=1e-3)
     mlp_n_eval: int = 1024
     tf_n_eval: int = 512
-    n_trials: int = 120
+    n_trials: int = 80
     n_coarse: int = 8
     unit_control_seeds: tuple[int, ...] = (0,)
     unit_control_widths: tuple[int, ...] | None = (32,)  # None: every width

@@ -142,15 +142,15 @@ def test_stored_figure_data_is_plain_json(stored):
 
 
 def test_fig09_names_every_entry_and_counts_the_clipped_whiskers(stored, tiny_sweep):
-    """The summary lists each entry's verdict; every drawn interval whose lower end is 0 is counted as clipped
-    (the tiny sweep's GO points are all not-measured, so only the unit control's two ratios are drawn)."""
+    """The summary lists each entry's verdict; every drawn interval (each GO arm's factor in both units, the
+    unit control's two ratios) whose lower end is 0 is counted as clipped."""
     fig = registry.figure("fig09_enlargement")
     result = registry.plot_stored(stored, fig)
     entries = tiny_sweep[1]
     for e in entries:
         assert f"{e['kind']}-{e['width']}-s{e['seed']}: {e['verdict']}" in result.summary
-    drawn = [e["factor"] for e in entries if not e["verdict"].startswith("not-measured")]
-    drawn += [e["factor_multiplicative"] for e in entries if not e["verdict"].startswith("not-measured")]
+    drawn = [a[k]["factor"] for e in entries for a in e["protocol"]["arms"] if a.get("sigma_train") is not None
+             for k in ("test", "test_multiplicative")]
     drawn += [e["protocol"]["unit_control"][k] for e in entries if "unit_control" in e["protocol"]
               for k in ("raw_ratio", "canonical_ratio")]
     zero = sum(1 for d in drawn if not d["ci"][0] or d["ci"][0] <= 0)

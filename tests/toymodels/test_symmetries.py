@@ -43,7 +43,8 @@ def test_each_declared_symmetry_keeps_the_function(case):
             for m in moved.modules():
                 if hasattr(m, "eps"):
                     m.eps = 0.0
-            scales = torch.exp(torch.randn(sym.channels, generator=torch.Generator().manual_seed(k), dtype=torch.float64))
+            g = torch.Generator().manual_seed(k)
+            scales = torch.exp(torch.randn(sym.channels, generator=g, dtype=torch.float64))
             apply_scaling(dict(moved.named_parameters()), sym, scales)
             assert torch.allclose(moved.eval()(x), y, rtol=1e-4, atol=1e-4 * float(y.abs().max())), sym.name
             changed = any(not torch.equal(p, q) for p, q in zip(moved.parameters(), model.parameters()))
