@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from landscape.context import ProbeContext
-from landscape.enlargement import ENLARGED, NOT_ENLARGED, EnlargementTest, enlargement_test
+from landscape.enlargement import EnlargementTest, enlargement_test
 from landscape.evaluate import derive_seed
 from landscape.hashing import weight_hash as hash_weights
 from landscape.perturb import gaussian_noise
@@ -48,8 +48,8 @@ from landscape.symmetries import ScalingSymmetry, canonicalise, rescaled
 from landscape.training import Plateau, TrainConfig, TrainResult
 from theory.claims.protocol import FIVE_X_PROTOCOL, EnlargementProtocol
 from theory.claims.statistics import equivalence_gate
-from theory.estimate import Estimate, ratio_estimate
-from theory.verdict import Region, verdict
+from theory.estimate import ratio_estimate
+from theory.verdict import FAILS, Region, verdict
 
 COARSE = {"gaussian": np.geomspace(1e-5, 10.0, 13), "multiplicative": np.geomspace(1e-4, 100.0, 13)}
 TrainFn = Callable[[nn.Module, TrainConfig, Plateau | None], TrainResult]  # trains the model in place
@@ -144,11 +144,12 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
                     monitor_loss: Callable[[nn.Module], torch.Tensor], *, model_id: str, n_trials: int,
                     n_coarse: int = 8, plateau_draws: int = 4, arms: Sequence[float] | None = None,
                     protocol: EnlargementProtocol = FIVE_X_PROTOCOL, store: ResultStore | None = None,
-                    cache: Path | None = None, unit_control: bool = True,
+                    cache: Path | None = None, unit_control: bool = True, unit_control_trials: int | None = None,
                     log: Callable[[str], None] = print) -> dict[str, Any]:
     """One entry of the protocol (module doc), as a JSON-ready dict. `cache`: a folder where trained weights
     (and the control's checkpoints) are kept under model_id and a hash of the training recipe, so a rerun
-    reloads them; the start model's weights are part of that hash."""
+    reloads them; the start model's weights are part of that hash. `unit_control_trials`: the unit control's
+    trial budget per σ (default n_trials); it runs once per model family, so it can afford to be conclusive."""
     began = time.perf_counter()
     meter = BasinMeter(score, n_trials, n_coarse, protocol.max_grid_ratio, protocol.sigma_basin_confidence,
                        tune.seed, store)
@@ -186,16 +187,52 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
     sigma_b = anchor.basin.sigma_basin.estimate
     log(f"{model_id}: control S={s_control.value:.3f} tau={tau:.3g} canonical sigma_b="
         f"{anchor.basin.sigma_basin.brief()}")
-    arm_rows = []
-    for m in (arms if arms is not None else protocol.arms):
-        arm_rows.append(_arm(m, sigma_b, tau, tune, protocol, start, trained, control, control_rec, anchor,
-                             s_control.outcomes, score, meter, canonical, monitor_loss, plateau_draws, model_id, log))
+    def arm(m: float) -> dict[str, Any]:
+        row: dict[str, Any] = {"m": m, "primary": m == protocol.primary_m}
+        sigma_train = m * sigma_b
+        if not (sigma_train > 0 and math.isfinite(sigma_train)):
+            return {**row, "sigma_train": None,
+                    "reason": f"control sigma-basin {anchor.basin.sigma_basin.brief()} is 0 or unbounded on the grid"}
+        monitor = noisy_loss_monitor(monitor_loss, sigma_train, plateau_draws, tune.seed)
+        go, go_rec = trained(f"go{m:g}", replace(tune, sigma_train=sigma_train),
+                             Plateau(monitor, protocol.plateau_every, protocol.plateau_rel_tol))
+        steps = int(go_rec["steps"])
+        if steps == tune.steps:
+            ctl, ctl_basin = control, anchor
+        else:
+            ctl = _copy(start)
+            ctl.load_state_dict(control_rec["checkpoints"][steps])
+            ctl.eval()
+            ctl_basin = meter(canonical(ctl), f"{model_id}-control-at{steps}-canonical", "gaussian", tau)
+        s_ctl = score(ctl) if ctl is not control else None
+        ctl_outcomes = s_control.outcomes if s_ctl is None else s_ctl.outcomes
+        s_go = score(go)
+        gate = equivalence_gate(s_go.outcomes, ctl_outcomes, protocol.gate_margin(tau), protocol.gate_alpha)
+        go_c, ctl_c = canonical(go), canonical(ctl)
+        s = first_outside(ctl_basin)
+        go_basin = meter(go_c, f"{model_id}-go{m:g}-canonical", "gaussian", tau, anchor=m * s)
+        ctl_mult = meter(ctl, f"{model_id}-control-at{steps}", "multiplicative", tau)
+        go_mult = meter(go, f"{model_id}-go{m:g}", "multiplicative", tau, anchor=m * first_outside(ctl_mult))
+        test = enlargement_test(ctl_basin.basin, go_basin.basin, m)
+        test_mult = enlargement_test(ctl_mult.basin, go_mult.basin, m)
+        log(f"{model_id}: GO m={m:g} sigma_train={sigma_train:.3g} steps={steps} plateau={go_rec['plateau_step']} "
+            f"S={s_go.value:.3f} gate={'pass' if gate.passed else 'FAIL'} factor={test.factor.brief()} -> {test.verdict}"
+            f" (multiplicative {test_mult.factor.brief()} -> {test_mult.verdict})")
+        return {**row, "sigma_train": sigma_train, "steps": steps, "plateau_step": go_rec["plateau_step"],
+                "plateau_reached": go_rec["plateau_step"] is not None, "monitored": go_rec["monitored"],
+                "clean_score": {"go": s_go.value, "control": float(np.mean(ctl_outcomes))}, "gate": gate.to_dict(),
+                "control": _basin(ctl_basin), "go": _basin(go_basin), "test": _test(test),
+                "control_multiplicative": _basin(ctl_mult), "go_multiplicative": _basin(go_mult),
+                "test_multiplicative": _test(test_mult), "tensor_norm_ratio": tensor_norm_ratios(go_c, ctl_c)}
+
+    arm_rows = [arm(m) for m in (arms if arms is not None else protocol.arms)]
     out = {"score": score.name, "chance": score.chance, "tau": tau, "clean_score_control": s_control.value,
            "n_examples": s_control.n, "anchor": _basin(anchor), "budget_steps": tune.steps, "arms": arm_rows,
            "symmetries": [s.name for s in syms], "unit": protocol.unit, "reported_unit": protocol.reported_unit,
            "seed": tune.seed}
     if unit_control:
-        out["unit_control"] = _unit_control(control, anchor, syms, meter, canonical, tau, model_id)
+        uc_meter = replace(meter, n_trials=unit_control_trials or n_trials)
+        out["unit_control"] = _unit_control(control, syms, uc_meter, canonical, tau, model_id)
     out["wall_time_s"] = time.perf_counter() - began
     return out
 
@@ -204,61 +241,23 @@ def _copy(model: nn.Module) -> nn.Module:
     return copy.deepcopy(model)
 
 
-def _arm(m, sigma_b, tau, tune, protocol, start, trained, control, control_rec, anchor, control_outcomes,
-         score, meter, canonical, monitor_loss, plateau_draws, model_id, log) -> dict[str, Any]:
-    row: dict[str, Any] = {"m": m, "primary": m == protocol.primary_m}
-    sigma_train = m * sigma_b
-    if not (sigma_train > 0 and math.isfinite(sigma_train)):
-        return {**row, "sigma_train": None,
-                "reason": f"control sigma-basin {anchor.basin.sigma_basin.brief()} is 0 or unbounded on the grid"}
-    monitor = noisy_loss_monitor(monitor_loss, sigma_train, plateau_draws, tune.seed)
-    go, go_rec = trained(f"go{m:g}", replace(tune, sigma_train=sigma_train),
-                         Plateau(monitor, protocol.plateau_every, protocol.plateau_rel_tol))
-    steps = int(go_rec["steps"])
-    if steps == tune.steps:
-        ctl, ctl_basin = control, anchor
-    else:
-        ctl = _copy(start)
-        ctl.load_state_dict(control_rec["checkpoints"][steps])
-        ctl.eval()
-        ctl_basin = meter(canonical(ctl), f"{model_id}-control-at{steps}-canonical", "gaussian", tau)
-    s_ctl = score(ctl) if ctl is not control else None
-    ctl_outcomes = control_outcomes if s_ctl is None else s_ctl.outcomes
-    s_go = score(go)
-    gate = equivalence_gate(s_go.outcomes, ctl_outcomes, protocol.gate_margin(tau), protocol.gate_alpha)
-    go_c, ctl_c = canonical(go), canonical(ctl)
-    s = first_outside(ctl_basin)
-    go_basin = meter(go_c, f"{model_id}-go{m:g}-canonical", "gaussian", tau, anchor=m * s)
-    ctl_mult = meter(ctl, f"{model_id}-control-at{steps}", "multiplicative", tau)
-    go_mult = meter(go, f"{model_id}-go{m:g}", "multiplicative", tau, anchor=m * first_outside(ctl_mult))
-    test = enlargement_test(ctl_basin.basin, go_basin.basin, m)
-    test_mult = enlargement_test(ctl_mult.basin, go_mult.basin, m)
-    log(f"{model_id}: GO m={m:g} sigma_train={sigma_train:.3g} steps={steps} plateau={go_rec['plateau_step']} "
-        f"S={s_go.value:.3f} gate={'pass' if gate.passed else 'FAIL'} factor={test.factor.brief()} -> {test.verdict}"
-        f" (multiplicative {test_mult.factor.brief()} -> {test_mult.verdict})")
-    return {**row, "sigma_train": sigma_train, "steps": steps, "plateau_step": go_rec["plateau_step"],
-            "plateau_reached": go_rec["plateau_step"] is not None, "monitored": go_rec["monitored"],
-            "clean_score": {"go": s_go.value, "control": float(np.mean(ctl_outcomes))}, "gate": gate.to_dict(),
-            "control": _basin(ctl_basin), "go": _basin(go_basin), "test": _test(test),
-            "control_multiplicative": _basin(ctl_mult), "go_multiplicative": _basin(go_mult),
-            "test_multiplicative": _test(test_mult), "tensor_norm_ratio": tensor_norm_ratios(go_c, ctl_c)}
-
-
-def _unit_control(control, anchor, syms, meter, canonical, tau, model_id) -> dict[str, Any]:
-    """Raw σ-basin of the control and of a random rescaling of it (moves), and the rescaling's canonical
-    σ-basin against the anchor (stays)."""
+def _unit_control(control, syms, meter, canonical, tau, model_id) -> dict[str, Any]:
+    """Raw σ-basins of the control and of a random rescaling of it (may move), and canonical σ-basins of both
+    (must stay), all with the unit control's own trial budget."""
     moved = rescaled(control, syms, seed=derive_seed(meter.seed, "unit-control"))
     raw = meter(control, f"{model_id}-control", "gaussian", tau)
     raw_moved = meter(moved, f"{model_id}-control-rescaled", "gaussian", tau)
+    canon = meter(canonical(control), f"{model_id}-control-canonical", "gaussian", tau)
     canon_moved = meter(canonical(moved), f"{model_id}-control-rescaled-canonical", "gaussian", tau)
     raw_ratio = ratio_estimate(raw_moved.basin.sigma_basin, raw.basin.sigma_basin)
-    canon_ratio = ratio_estimate(canon_moved.basin.sigma_basin, anchor.basin.sigma_basin)
+    canon_ratio = ratio_estimate(canon_moved.basin.sigma_basin, canon.basin.sigma_basin)
     one = Region(1.0, 1.0)
     return {"rescaling": "log c ~ N(0, 1) per channel of every handled symmetry",
-            "raw": _basin(raw), "raw_rescaled": _basin(raw_moved), "canonical_rescaled": _basin(canon_moved),
+            "raw": _basin(raw), "raw_rescaled": _basin(raw_moved), "canonical": _basin(canon),
+            "canonical_rescaled": _basin(canon_moved), "n_trials": meter.n_trials,
             "raw_ratio": raw_ratio.to_dict(), "canonical_ratio": canon_ratio.to_dict(),
-            "raw_moved": verdict(raw_ratio.ci, one) == "fails",
-            "canonical_stayed": verdict(canon_ratio.ci, one) != "fails"}
+            "raw_moved": verdict(raw_ratio.ci, one) == FAILS,
+            "canonical_stayed": verdict(canon_ratio.ci, one) != FAILS}
 
 
-__all__ = ["ENLARGED", "NOT_ENLARGED", "BasinMeter", "Estimate", "Measured", "run_enlargement", "tensor_norm_ratios"]
+__all__ = ["BasinMeter", "Measured", "first_outside", "noisy_loss_monitor", "run_enlargement", "tensor_norm_ratios"]

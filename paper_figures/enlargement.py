@@ -50,8 +50,8 @@ SEQUENTIAL_POINTS = 3  # ≈ σ points a sequential σ-basin runs to its budget 
 def sweep_work(run: FigureRun):
     """Training steps and (noise, example) trials of the sweep (none once enlargement.json is stored): per
     entry a base model, the control and each GO arm to the budget; per σ-basin a coarse bracket plus about
-    SEQUENTIAL_POINTS σ run to the trial budget; four σ-basins per arm (control and GO, two units) and three
-    for the unit control where it runs."""
+    SEQUENTIAL_POINTS σ run to the trial budget; four σ-basins per arm (control and GO, two units) and four
+    for the unit control where it runs (at its own trial budget)."""
     from landscape.enlargement_protocol import COARSE
     from paper_figures import cost
     from toymodels.enlarge import FULL, QUICK, arms, runs_unit_control
@@ -67,8 +67,9 @@ def sweep_work(run: FigureRun):
         step, trial = f"step {arm.name}", f"trial {arm.name}"
         timers[step], timers[trial] = _step_timer(arm), _trial_timer(arm)
         train[f"sweep-{arm.name}"] = (step, arm.base_cfg.steps + (1 + len(cfg.arms)) * arm.tune_cfg.steps)
-        basins = 4 * len(cfg.arms) + (3 if runs_unit_control(arm, cfg) else 0)
-        evals[f"sweep-{arm.name}"] = (trial, basins * per_basin)
+        unit = len(COARSE["gaussian"]) * cfg.n_coarse + SEQUENTIAL_POINTS * cfg.unit_control_trials
+        evals[f"sweep-{arm.name}"] = (trial, 4 * len(cfg.arms) * per_basin + (4 * unit if runs_unit_control(arm, cfg)
+                                                                               else 0))
     return cost.Work(train, evals, timers)
 
 

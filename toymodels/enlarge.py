@@ -70,12 +70,13 @@ class SweepConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
     arms: tuple[float, ...] = FIVE_X_PROTOCOL.arms
     mlp_base: TrainConfig = TrainConfig(steps=400, batch_size=128, lr=3e-3)
-    mlp_tune: TrainConfig = TrainConfig(steps=1000, batch_size=128, lr=3e-3)
+    mlp_tune: TrainConfig = TrainConfig(steps=800, batch_size=128, lr=3e-3)
     tf_base: TrainConfig = TrainConfig(steps=800, batch_size=64, lr=3e-3)
     tf_tune: TrainConfig = TrainConfig(steps=600, batch_size=64, lr=1e-3)
     mlp_n_eval: int = 1024
     tf_n_eval: int = 512
     n_trials: int = 80
+    unit_control_trials: int = 240
     n_coarse: int = 8
     unit_control_seeds: tuple[int, ...] = (0,)
     unit_control_widths: tuple[int, ...] | None = (32,)  # None: every width
@@ -93,9 +94,10 @@ QUICK = SweepConfig()
 # The smallest sweep that runs every stage of the protocol (tests, rehearsals); its gate sees too few examples.
 TINY = SweepConfig(mlp_widths=(8, 16), seeds=(0,), mlp_base=TrainConfig(steps=60, batch_size=64, lr=3e-3),
                    mlp_tune=TrainConfig(steps=150, batch_size=64, lr=3e-3), mlp_n_eval=128, n_trials=20,
+                   unit_control_trials=40,
                    n_coarse=3, unit_control_widths=(8,))
 FULL = SweepConfig(mlp_widths=(32, 64, 128, 256, 512, 1024), parameterisations=("standard", "ntk"),
-                   transformer_widths=(32, 64, 128), n_trials=400,
+                   transformer_widths=(32, 64, 128), n_trials=400, unit_control_trials=800,
                    unit_control_widths=None,
                    mlp_tune=TrainConfig(steps=4000, batch_size=128, lr=3e-3),
                    mlp_base=TrainConfig(steps=1000, batch_size=128, lr=3e-3),
@@ -197,7 +199,8 @@ def run_arm(arm: Arm, cfg: SweepConfig, store: ResultStore | None, cache: Path |
     base = _base(arm, cache)
     rec = run_enlargement(base, arm.train, arm.tune_cfg, arm.score, arm.symmetries, arm.monitor_loss,
                           model_id=arm.name, n_trials=cfg.n_trials, n_coarse=cfg.n_coarse, arms=cfg.arms,
-                          store=store, cache=cache, unit_control=runs_unit_control(arm, cfg), log=log)
+                          store=store, cache=cache, unit_control=runs_unit_control(arm, cfg),
+                          unit_control_trials=cfg.unit_control_trials, log=log)
     primary = next((a for a in rec["arms"] if a.get("primary")), rec["arms"][0])
     measured = primary.get("sigma_train") is not None
     return {"kind": arm.kind, "parameterisation": arm.parameterisation, "width": arm.width, "seed": arm.seed,
