@@ -10,9 +10,9 @@ rescaling moves the raw σ-basin, not the canonical one) on the first seed of ea
 Tasks: MLPs on gaussian_mixture(d=16, k=4, separation 4) scored by held-out accuracy (mlp_n_eval examples);
 transformers on the synthetic language scored by the basic capability (tf_n_eval examples). Both example
 sets hold ≥ the protocol's 512 examples for the gate.
-Entry verdict (primary arm): not-measured when the gate fails (clean score not shown equal), else the
-enlargement test of the deciding unit: "enlarged" → holds, "not enlarged" → fails, else inconclusive
-(and a holds without a plateau is downgraded to inconclusive: under-trained).
+Entry verdict (primary arm): the registry's judge on that arm's Measurement (arm_measurement): not-measured
+when the gate fails, else the factor's interval against ≥ 5 (the same as the enlargement test), and a holds
+without a plateau downgraded to inconclusive (under-trained).
 Every evaluation goes through DIR/store.jsonl and trained weights are kept in DIR/models/, so a rerun
 re-reads instead of recomputing.
 """
@@ -30,7 +30,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from landscape.enlargement import ENLARGED, NOT_ENLARGED
 from landscape.enlargement_protocol import run_enlargement
 from landscape.scores import Score
 from landscape.store import ResultStore, to_json_value
@@ -39,7 +38,6 @@ from theory.claims import Measurement
 from theory.claims.protocol import FIVE_X_PROTOCOL
 from theory.errors import UserInputError
 from theory.estimate import Estimate
-from theory.verdict import FAILS, HOLDS, INCONCLUSIVE, not_measured
 from toymodels.mlp import MLP, MLPConfig, relu_symmetries
 from toymodels.tasks.classification import gaussian_mixture
 from toymodels.tasks.language import training_pool
@@ -56,6 +54,7 @@ from toymodels.train import (
 )
 from toymodels.transformer import TinyTransformer, TransformerConfig, transformer_symmetries
 
+SOURCE = "toymodels.enlarge"
 MLP_SEPARATION = 4.0  # Bayes accuracy ~99 %: a clean score near 1 lets small drops be certified
 MONITOR_ROWS = 512  # training rows of the plateau monitor E_ε L(θ + ε)
 
@@ -180,16 +179,11 @@ def runs_unit_control(arm: Arm, cfg: SweepConfig) -> bool:
                                                     or arm.width in cfg.unit_control_widths)
 
 
-def entry_verdict(arm_row: dict[str, Any]) -> str:
-    """The primary arm's verdict under the protocol (module doc)."""
-    if arm_row.get("sigma_train") is None:
-        return not_measured(arm_row.get("reason", "no GO run"))
-    if not arm_row["gate"]["passed"]:
-        return not_measured(f"clean score not shown equal: {arm_row['gate']['text']}")
-    test = arm_row["test"]["verdict"]
-    if test == ENLARGED:
-        return HOLDS if arm_row["plateau_reached"] else INCONCLUSIVE + " (under-trained: no plateau)"
-    return FAILS if test == NOT_ENLARGED else INCONCLUSIVE
+def entry_verdict(entry: dict[str, Any], arm_row: dict[str, Any]) -> str:
+    """An arm's verdict as the registry's judge gives it (the claim's one criterion, no second copy here)."""
+    from theory.claims import judge
+
+    return judge([arm_measurement(entry, arm_row, SOURCE)]).verdict
 
 
 def run_arm(arm: Arm, cfg: SweepConfig, store: ResultStore | None, cache: Path | None,
@@ -203,9 +197,9 @@ def run_arm(arm: Arm, cfg: SweepConfig, store: ResultStore | None, cache: Path |
                           unit_control_trials=cfg.unit_control_trials, log=log)
     primary = next((a for a in rec["arms"] if a.get("primary")), rec["arms"][0])
     measured = primary.get("sigma_train") is not None
-    return {"kind": arm.kind, "parameterisation": arm.parameterisation, "width": arm.width, "seed": arm.seed,
-            "params": sum(p.numel() for p in base.parameters()), "m": primary["m"],
-            "verdict": entry_verdict(primary),
+    entry = {"kind": arm.kind, "parameterisation": arm.parameterisation, "width": arm.width, "seed": arm.seed,
+             "params": sum(p.numel() for p in base.parameters()), "m": primary["m"]}
+    return {**entry, "verdict": entry_verdict(entry, primary),
             "sigma_basin": {"before": rec["anchor"]["sigma_basin"],
                             "after": primary["go"]["sigma_basin"] if measured else None},
             "sigma_basin_multiplicative": {
@@ -235,27 +229,27 @@ def enlargement_measurements(entries: list[dict[str, Any]], source: str) -> list
     return factor_measurements(entries, source) + size_measurements(entries, source)
 
 
+def arm_measurement(entry: dict[str, Any], arm: dict[str, Any], source: str) -> Measurement:
+    """go-enlarges-5x of one GO arm of one entry: its canonical raw factor, with what the claim requires."""
+    model = f"toy {entry['kind']} ({entry['parameterisation']})"
+    name = f"{entry['kind']} {entry['parameterisation']} width {entry['width']}"
+    if arm.get("sigma_train") is None:
+        return Measurement("go-enlarges-5x", None, model, source, entry=name, training_seed=entry.get("seed"),
+                           reason=arm.get("reason", "no GO run"))
+    f = Estimate.from_dict(arm["test"]["factor"])
+    note = (f"m = {arm['m']:g}, sigma_train = {arm['sigma_train']:.3g}, {arm['steps']} steps; "
+            f"{arm['gate']['text']}; test {arm['test']['verdict']}; multiplicative "
+            f"{Estimate.from_dict(arm['test_multiplicative']['factor']).brief()}")
+    return Measurement("go-enlarges-5x", f, model, source, n=f.n, varied=("noise", "examples"), entry=name,
+                       training_seed=entry.get("seed"), note=note,
+                       extra={"clean_gate_passed": bool(arm["gate"]["passed"]), "m": arm["m"], "unit_kind": "canonical",
+                              "plateau_reached": bool(arm["plateau_reached"]), "test": arm["test"]["verdict"]})
+
+
 def factor_measurements(entries: list[dict[str, Any]], source: str) -> list[Measurement]:
-    """go-enlarges-5x per entry: the primary arm's canonical raw factor, training seed named."""
-    out = []
-    for e in entries:
-        model = f"toy {e['kind']} ({e['parameterisation']})"
-        name = f"{e['kind']} {e['parameterisation']} width {e['width']}"
-        primary = next((a for a in e["protocol"]["arms"] if a.get("primary")), e["protocol"]["arms"][0])
-        if e.get("factor") is None:
-            out.append(Measurement("go-enlarges-5x", None, model, source, entry=name, training_seed=e.get("seed"),
-                                   reason=primary.get("reason", "no GO run")))
-            continue
-        f = Estimate.from_dict(e["factor"])
-        note = (f"m = {e['m']:g}, sigma_train = {primary['sigma_train']:.3g}, {primary['steps']} steps; "
-                f"{primary['gate']['text']}; test {primary['test']['verdict']}; multiplicative "
-                f"{Estimate.from_dict(e['factor_multiplicative']).brief()}")
-        out.append(Measurement("go-enlarges-5x", f, model, source, n=f.n, varied=("noise", "examples"), entry=name,
-                               training_seed=e.get("seed"), note=note,
-                               extra={"clean_gate_passed": bool(primary["gate"]["passed"]), "m": e["m"],
-                                      "unit_kind": "canonical", "plateau_reached": bool(primary["plateau_reached"]),
-                                      "test": primary["test"]["verdict"]}))
-    return out
+    """go-enlarges-5x per entry: its primary arm (arm_measurement), training seed named."""
+    return [arm_measurement(e, next((a for a in e["protocol"]["arms"] if a.get("primary")), e["protocol"]["arms"][0]),
+                            source) for e in entries]
 
 
 def size_measurements(entries: list[dict[str, Any]], source: str) -> list[Measurement]:

@@ -130,10 +130,11 @@ def test_go_enlarges_hands_every_entry_to_the_judge(tmp_path, tiny_sweep):
     for e in entries:
         arm = e["protocol"]["arms"][0]
         arm["gate"]["passed"], arm["plateau_reached"] = True, True
-    entries[0]["factor"], entries[1]["factor"] = planted(6, 9), planted(1, 2)
+    first, second = (e["protocol"]["arms"][0]["test"] for e in entries)
+    first["factor"], second["factor"] = planted(6, 9), planted(1, 2)
     path.write_text(json.dumps(entries))
     assert judge(C.claim_go_enlarges(path)).verdict == INCONCLUSIVE  # one holds, one fails at 95 %: Holm needs 0.025
-    entries[1]["factor"] = planted(5.1, 8)
+    second["factor"] = planted(5.1, 8)
     path.write_text(json.dumps(entries))
     assert judge(C.claim_go_enlarges(path)).verdict == HOLDS
     entries[1]["protocol"]["arms"][0]["gate"]["passed"] = False

@@ -83,15 +83,19 @@ def test_a_rescaling_leaves_the_canonical_sigma_basin_in_place(tiny_sweep):
         assert lo <= 1.0 <= hi and uc["canonical_stayed"]
 
 
-def test_entry_verdict_follows_the_protocol(tiny_sweep):
+def test_entry_verdict_is_the_judges_on_the_arm(tiny_sweep):
+    """The producer's arm with the gate flipped and planted factors: the gate decides first, then the factor's
+    interval against 5, and a missing plateau blocks only a holds."""
+    entry = tiny_sweep[1][0]
     arm = copy.deepcopy(arms(tiny_sweep[1])[0][1])
     arm["gate"]["passed"] = False
-    assert entry_verdict(arm).startswith("not-measured (clean score not shown equal")
+    assert entry_verdict(entry, arm).startswith("not-measured (clean_gate_passed = False")
     arm["gate"]["passed"] = True
-    for test, plateau, expected in (("enlarged", True, "holds"), ("enlarged", False, "inconclusive (under-trained"),
-                                    ("not enlarged", False, "fails"), ("inconclusive", True, "inconclusive")):
-        arm["test"]["verdict"], arm["plateau_reached"] = test, plateau
-        assert entry_verdict(arm).startswith(expected)
+    for ci, plateau, expected in (((6.0, 9.0), True, "holds"), ((6.0, 9.0), False, "inconclusive"),
+                                  ((1.0, 3.0), False, "fails"), ((3.0, 7.0), True, "inconclusive")):
+        arm["test"]["factor"] = {**arm["test"]["factor"], "estimate": sum(ci) / 2, "ci": list(ci)}
+        arm["plateau_reached"] = plateau
+        assert entry_verdict(entry, arm) == expected
 
 
 def test_rerun_reuses_the_store_and_the_trained_models(tiny_sweep):

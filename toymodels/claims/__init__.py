@@ -1,9 +1,10 @@
 """The paper's empirical claims MEASURED on toy models (never asserted): one function per claim id, each
 returning `theory.claims.Measurement`s (an Estimate of the registry's quantity for that claim, with model,
 source, n, seeds and what varied); the registry's one judge (theory.claims.judge) turns them into verdicts.
-No criterion lives here. `measure_all(out_dir, quick)` runs them all through one landscape ResultStore
-(reruns skip every evaluation already made and reload trained weights) and writes JSON for the figures;
-`measure_all_claims` also judges them.
+No criterion lives here. `measure_all(out_dir, quick)` runs them all once per training seed (the settings'
+`seeds`, default 0, 1, 2), each seed with its own trained models in its own workspace out_dir/seed-<n>/ and
+one landscape ResultStore (reruns skip every evaluation already made and reload trained weights), and writes
+JSON for the figures; `measure_all_claims` also judges them (the judge's per-seed rule).
 
 Units: α for raw Gaussian directions is σ per coordinate (‖αδ‖ ≈ α√d); SFT / worst-case directions are
 rescaled to norm √d so they share the α axis; multiplicative directions θ ⊙ (1 + αz) have α relative.
@@ -13,8 +14,8 @@ directions with an order-statistic interval; `coverage` is the guaranteed level)
 half-line, compared with the Gaussian median of +δ edges, and carry their deterministic bisection bracket
 (confidence reported as 1.0).
 
-Files under out_dir (JSON; NaN → null, ±inf → "inf"/"-inf"; Estimates as {estimate, ci, confidence,
-coverage, n, unit, method, extra}):
+Files under out_dir/seed-<n>/ (JSON; NaN → null, ±inf → "inf"/"-inf"; Estimates as {estimate, ci,
+confidence, coverage, n, unit, method, extra}); measurements.json and claims.json sit in out_dir itself:
   rows.jsonl                          ResultStore rows (one evaluation each), resumable
   models/<name>.pt                    trained weights (state_dict), reloaded on rerun
   measurements.json                   [theory.claims.document.measurement_to_dict(m), ...]
@@ -38,7 +39,8 @@ coverage, n, unit, method, extra}):
                                       attack_strength], concentration and concentration_mutant (the L/2
                                       check): ConcentrationCheck, embedding: [SubstitutionCheck],
                                       counterexample: RepeatedTokenCounterexample}
-  records/forgetting.json             {adamw: {before, after, forgetting}, go: {...}, sigma_train, steps}
+  records/forgetting.json             {adamw: {before, after, forgetting}, go: {...}, sigma_train, steps, difference
+                                      (paired Estimate), gate (EquivalenceGate fields)}
   records/sft_directions.json         {benign: {basic, safety: edges}, adversarial: {...}, worst_safety: edges,
                                       cos_adv_worst, worst_alpha_ref}
 Command line: `python -m toymodels claims [--quick] --out DIR` prints one line per claim.
