@@ -95,13 +95,12 @@ TINY = SweepConfig(mlp_widths=(8, 16), seeds=(0,), mlp_base=TrainConfig(steps=60
                    mlp_tune=TrainConfig(steps=150, batch_size=64, lr=3e-3), mlp_n_eval=128, n_trials=20,
                    unit_control_trials=40,
                    n_coarse=3, unit_control_widths=(8,))
-FULL = SweepConfig(mlp_widths=(32, 64, 128, 256, 512, 1024), parameterisations=("standard", "ntk"),
-                   transformer_widths=(32, 64, 128), n_trials=400, unit_control_trials=800,
-                   unit_control_widths=None,
-                   mlp_tune=TrainConfig(steps=4000, batch_size=128, lr=3e-3),
-                   mlp_base=TrainConfig(steps=1000, batch_size=128, lr=3e-3),
+# Sized by the printed estimate so the full figure run fits 2 hours on 2 cores; the widths span 32x.
+FULL = SweepConfig(mlp_widths=(32, 128, 512, 1024), transformer_widths=(32, 64), n_trials=240,
+                   unit_control_trials=480, mlp_base=TrainConfig(steps=1000, batch_size=128, lr=3e-3),
+                   mlp_tune=TrainConfig(steps=2000, batch_size=128, lr=3e-3),
                    tf_base=TrainConfig(steps=1500, batch_size=64, lr=3e-3),
-                   tf_tune=TrainConfig(steps=1500, batch_size=64, lr=1e-3))
+                   tf_tune=TrainConfig(steps=1000, batch_size=64, lr=1e-3))
 
 
 @dataclass(frozen=True)
