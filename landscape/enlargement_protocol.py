@@ -145,11 +145,12 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
                     n_coarse: int = 8, plateau_draws: int = 4, arms: Sequence[float] | None = None,
                     protocol: EnlargementProtocol = FIVE_X_PROTOCOL, store: ResultStore | None = None,
                     cache: Path | None = None, unit_control: bool = True, unit_control_trials: int | None = None,
-                    log: Callable[[str], None] = print) -> dict[str, Any]:
+                    gate_min_examples: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """One entry of the protocol (module doc), as a JSON-ready dict. `cache`: a folder where trained weights
     (and the control's checkpoints) are kept under model_id and a hash of the training recipe, so a rerun
     reloads them; the start model's weights are part of that hash. `unit_control_trials`: the unit control's
-    trial budget per σ (default n_trials); it runs once per model family, so it can afford to be conclusive."""
+    trial budget per σ (default n_trials); it runs once per model family, so it can afford to be conclusive.
+    `gate_min_examples`: the gate's pre-registered set size (default the protocol's toy size)."""
     began = time.perf_counter()
     meter = BasinMeter(score, n_trials, n_coarse, protocol.max_grid_ratio, protocol.sigma_basin_confidence,
                        tune.seed, store)
@@ -207,7 +208,8 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
         s_ctl = score(ctl) if ctl is not control else None
         ctl_outcomes = s_control.outcomes if s_ctl is None else s_ctl.outcomes
         s_go = score(go)
-        gate = equivalence_gate(s_go.outcomes, ctl_outcomes, protocol.gate_margin(tau), protocol.gate_alpha)
+        gate = equivalence_gate(s_go.outcomes, ctl_outcomes, protocol.gate_margin(tau), protocol.gate_alpha,
+                                protocol.gate_min_examples_toy if gate_min_examples is None else gate_min_examples)
         go_c, ctl_c = canonical(go), canonical(ctl)
         s = first_outside(ctl_basin)
         go_basin = meter(go_c, f"{model_id}-go{m:g}-canonical", "gaussian", tau, anchor=m * s)

@@ -50,6 +50,8 @@ def test_too_few_examples_cannot_show_equivalence():
     a = np.r_[np.ones(18), np.zeros(2)]
     assert not equivalence_gate(a, a.copy(), margin=0.05).passed
     assert equivalence_gate(np.tile(a, 100), np.tile(a, 100), margin=0.05).passed
+    short = equivalence_gate(np.tile(a, 20), np.tile(a, 20), margin=0.05, min_examples=512)
+    assert not short.passed and "fewer than the 512 examples" in short.describe()
 
 
 def test_paired_inputs_are_checked():

@@ -66,13 +66,15 @@ def test_the_enlargement_test_agrees_with_the_factors_interval(tiny_sweep):
             assert (test["verdict"] == "not enlarged") == (hi < a["m"] * (1 - REL))
 
 
-def test_the_gate_margin_is_half_tau(tiny_sweep):
+def test_the_gate_margin_is_half_tau_and_too_few_examples_never_pass(tiny_sweep):
+    """TINY scores 128 examples, below the protocol's 512: no arm may pass its gate, whatever the difference."""
     for e, a in arms(tiny_sweep[1]):
         tau = e["protocol"]["tau"]
         assert tau == pytest.approx(FIVE_X_PROTOCOL.tau_fraction * (e["protocol"]["clean_score_control"]
                                                                      - e["protocol"]["chance"]))
         assert a["gate"]["margin"] == pytest.approx(tau / 2)
-        assert a["gate"]["difference"]["n"] == TINY.mlp_n_eval
+        assert a["gate"]["difference"]["n"] == TINY.mlp_n_eval < FIVE_X_PROTOCOL.gate_min_examples_toy
+        assert not a["gate"]["passed"] and "fewer than the 512 examples" in a["gate"]["text"]
 
 
 def test_a_rescaling_leaves_the_canonical_sigma_basin_in_place(tiny_sweep):

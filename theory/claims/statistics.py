@@ -116,26 +116,34 @@ def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float 
 @dataclass(frozen=True)
 class EquivalenceGate:
     """The paired TOST of |E a − E b| < margin at level alpha (module doc): `difference` is the two-sided
-    (1 − 2 alpha) interval of E a − E b; passed iff it lies inside (−margin, margin)."""
+    (1 − 2 alpha) interval of E a − E b; passed iff it lies inside (−margin, margin) and the examples number at
+    least `min_examples` (the pre-registered set size)."""
 
     difference: Estimate
     margin: float
     alpha: float
     passed: bool
+    min_examples: int = 1
 
     def describe(self) -> str:
-        return (f"clean-score difference {self.difference.brief()} on {self.difference.n} examples "
-                f"({1 - 2 * self.alpha:.0%} interval) {'inside' if self.passed else 'not inside'} "
-                f"+-{self.margin:.3g}")
+        inside = -self.margin < self.difference.lo and self.difference.hi < self.margin
+        text = (f"clean-score difference {self.difference.brief()} on {self.difference.n} examples "
+                f"({1 - 2 * self.alpha:.0%} interval) {'inside' if inside else 'not inside'} +-{self.margin:.3g}")
+        if self.difference.n < self.min_examples:
+            text += f"; fewer than the {self.min_examples} examples the gate needs"
+        return text
 
     def to_dict(self) -> dict:
         return {"difference": self.difference.to_dict(), "margin": self.margin, "alpha": self.alpha,
-                "passed": self.passed, "text": self.describe()}
+                "passed": self.passed, "min_examples": self.min_examples, "text": self.describe()}
 
 
-def equivalence_gate(a: Sequence[float], b: Sequence[float], margin: float, alpha: float = 0.05) -> EquivalenceGate:
-    """Paired TOST on per-example outcomes of two models: is |E a − E b| < margin shown at level alpha?"""
+def equivalence_gate(a: Sequence[float], b: Sequence[float], margin: float, alpha: float = 0.05,
+                     min_examples: int = 1) -> EquivalenceGate:
+    """Paired TOST on per-example outcomes of two models: is |E a − E b| < margin shown at level alpha, on at
+    least `min_examples` examples?"""
     if not margin > 0 or not 0 < alpha < 0.5:
         raise UserInputError(f"the equivalence gate needs margin > 0 and alpha in (0, 0.5), got {margin}, {alpha}")
     diff = paired_difference(a, b, 1.0 - 2.0 * alpha)
-    return EquivalenceGate(diff, float(margin), float(alpha), bool(-margin < diff.lo and diff.hi < margin))
+    passed = bool(-margin < diff.lo and diff.hi < margin and diff.n >= min_examples)
+    return EquivalenceGate(diff, float(margin), float(alpha), passed, int(min_examples))

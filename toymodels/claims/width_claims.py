@@ -196,7 +196,7 @@ def claim_go_forgets_less(ws: Workspace, points: list[WidthPoint]) -> Measuremen
     clean = float(np.mean(outcomes["adamw"][0]))
     tau = FIVE_X_PROTOCOL.tau_fraction * max(clean - acc.chance, 0.0)
     gate = equivalence_gate(outcomes["go"][0], outcomes["adamw"][0], FIVE_X_PROTOCOL.gate_margin(tau),
-                            FIVE_X_PROTOCOL.gate_alpha) if tau > 0 else None
+                            FIVE_X_PROTOCOL.gate_alpha, FIVE_X_PROTOCOL.gate_min_examples_toy) if tau > 0 else None
     forgetting = {arm: o[0] - o[1] for arm, o in outcomes.items()}
     est = paired_mean(forgetting["adamw"] - forgetting["go"], (-2.0, 2.0), cfg.confidence,
                       "accuracy points (AdamW forgetting - GO forgetting)")
