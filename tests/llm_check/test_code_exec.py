@@ -33,7 +33,7 @@ def test_memory_network_and_shell_are_refused():
 
 def test_the_program_runs_in_a_child_with_its_own_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    out = run_program("import os\nopen('left.txt', 'w').write('x')\nassert os.getcwd() != %r\n" % str(tmp_path))
+    out = run_program(f"import os\nopen('left.txt', 'w').write('x')\nassert os.getcwd() != {str(tmp_path)!r}\n")
     assert out.status == PASSED and not (tmp_path / "left.txt").exists()
 
 
