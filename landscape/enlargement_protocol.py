@@ -23,8 +23,6 @@ protocol.sigma_basin_confidence) measures it on a geometric grid spanning the br
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -45,7 +43,7 @@ from landscape.scores import Score
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
 from landscape.symmetries import ScalingSymmetry, canonicalise, rescaled
-from landscape.training import Plateau, TrainConfig, TrainResult
+from landscape.training import Plateau, TrainConfig, TrainResult, recipe_path, trained_once
 from theory.claims.protocol import FIVE_X_PROTOCOL, EnlargementProtocol
 from theory.claims.statistics import equivalence_gate
 from theory.estimate import ratio_estimate
@@ -163,23 +161,16 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
     start_hash = hash_weights(start)
 
     def trained(name: str, cfg: TrainConfig, plateau: Plateau | None = None) -> tuple[nn.Module, dict[str, Any]]:
-        recipe = json.dumps([start_hash, asdict(cfg), None if plateau is None else [plateau.every, plateau.rel_tol,
-                                                                                    plateau_draws]], sort_keys=True)
-        tag = hashlib.sha256(recipe.encode()).hexdigest()[:12]
-        path = None if cache is None else cache / f"{model_id}-{name}-{tag}.pt"
-        model = _copy(start)
-        if path is not None and path.exists():
-            blob = torch.load(path, weights_only=True)
-            model.load_state_dict(blob["state"])
-            return model.eval(), blob["record"]
-        res = train(model, cfg, plateau)
-        record = {"steps": res.steps, "plateau_step": res.plateau_step, "monitored": [list(x) for x in res.monitored],
-                  "checkpoints": {c.step: c.state for c in res.checkpoints} if cfg.checkpoint_every else {}}
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"state": model.state_dict(), "record": record}, path.with_suffix(".tmp"))
-            path.with_suffix(".tmp").replace(path)
-        return model.eval(), record
+        recipe = [start_hash, asdict(cfg), None if plateau is None else [plateau.every, plateau.rel_tol, plateau_draws]]
+
+        def fit(model: nn.Module) -> dict[str, Any]:
+            res = train(model, cfg, plateau)
+            return {"steps": res.steps, "plateau_step": res.plateau_step,
+                    "monitored": [list(x) for x in res.monitored],
+                    "checkpoints": {c.step: c.state for c in res.checkpoints} if cfg.checkpoint_every else {}}
+
+        model = copy.deepcopy(start)
+        return model, trained_once(recipe_path(cache, f"{model_id}-{name}", recipe), model, fit)
 
     control, control_rec = trained("control", replace(tune, checkpoint_every=protocol.plateau_every))
     s_control = score(control)
@@ -201,7 +192,7 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
         if steps == tune.steps:
             ctl, ctl_basin = control, anchor
         else:
-            ctl = _copy(start)
+            ctl = copy.deepcopy(start)
             ctl.load_state_dict(control_rec["checkpoints"][steps])
             ctl.eval()
             ctl_basin = meter(canonical(ctl), f"{model_id}-control-at{steps}-canonical", "gaussian", tau)
@@ -237,10 +228,6 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
         out["unit_control"] = _unit_control(control, syms, uc_meter, canonical, tau, model_id)
     out["wall_time_s"] = time.perf_counter() - began
     return out
-
-
-def _copy(model: nn.Module) -> nn.Module:
-    return copy.deepcopy(model)
 
 
 def _unit_control(control, syms, meter, canonical, tau, model_id) -> dict[str, Any]:

@@ -15,10 +15,14 @@ check whose value fell by less than rel_tol × |the previous check's value|. cfg
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -166,3 +170,30 @@ def train(model: nn.Module, loss_fn: LossFn, n_rows: int, cfg: TrainConfig,
     model.eval()
     return TrainResult(cfg, tuple(losses), tuple(checkpoints), time.perf_counter() - start, tuple(monitored),
                        plateau_step)
+
+
+def recipe_path(folder: Path | None, name: str, recipe: Any) -> Path | None:
+    """folder/<name>-<12 hex of sha256(recipe as sorted JSON)>.pt, or None without a folder."""
+    if folder is None:
+        return None
+    tag = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+    return folder / f"{name}-{tag}.pt"
+
+
+def trained_once(path: Path | None, model: nn.Module, fit: Callable[[nn.Module], dict]) -> dict:
+    """Trains `model` in place by fit(model) (which returns the run's record), or, when `path` holds an
+    earlier run, loads its weights instead; with a path, weights and record are stored there atomically.
+    Returns the record; the model is left in eval mode."""
+    if path is not None and path.exists():
+        blob = torch.load(path, weights_only=True)
+        model.load_state_dict(blob["state"])
+        model.eval()
+        return blob["record"]
+    record = fit(model)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"state": model.state_dict(), "record": record}, tmp)
+        tmp.replace(path)
+    model.eval()
+    return record

@@ -19,7 +19,6 @@ re-reads instead of recomputing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from landscape.enlargement_protocol import run_enlargement
 from landscape.scores import Score
 from landscape.store import ResultStore, to_json_value
 from landscape.symmetries import ScalingSymmetry
+from landscape.training import recipe_path, trained_once
 from theory.claims import Measurement
 from theory.claims.protocol import FIVE_X_PROTOCOL
 from theory.errors import UserInputError
@@ -66,7 +66,7 @@ class SweepConfig:
     mlp_widths: tuple[int, ...] = (32, 256)
     parameterisations: tuple[str, ...] = ("standard",)
     transformer_widths: tuple[int, ...] = ()
-    seeds: tuple[int, ...] = (0, 1, 2)
+    seeds: tuple[int, ...] = tuple(range(FIVE_X_PROTOCOL.min_training_seeds_toy))
     arms: tuple[float, ...] = FIVE_X_PROTOCOL.arms
     mlp_base: TrainConfig = TrainConfig(steps=400, batch_size=128, lr=3e-3)
     mlp_tune: TrainConfig = TrainConfig(steps=800, batch_size=128, lr=3e-3)
@@ -160,17 +160,9 @@ def arms(cfg: SweepConfig) -> list[Arm]:
 
 def _base(arm: Arm, cache: Path | None) -> nn.Module:
     model = arm.build()
-    tag = hashlib.sha256(json.dumps(asdict(arm.base_cfg), sort_keys=True).encode()).hexdigest()[:12]
-    path = None if cache is None else cache / f"{arm.name}-base-{tag}.pt"
-    if path is not None and path.exists():
-        model.load_state_dict(torch.load(path, weights_only=True))
-        return model.eval()
-    arm.train(model, arm.base_cfg, None)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(model.state_dict(), path.with_suffix(".tmp"))
-        path.with_suffix(".tmp").replace(path)
-    return model.eval()
+    trained_once(recipe_path(cache, f"{arm.name}-base", {"weights and record": asdict(arm.base_cfg)}), model,
+                 lambda m: {"steps": arm.train(m, arm.base_cfg, None).steps})
+    return model
 
 
 def runs_unit_control(arm: Arm, cfg: SweepConfig) -> bool:

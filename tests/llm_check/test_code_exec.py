@@ -1,8 +1,6 @@
 """The coding oracle's sandbox: a planted correct completion passes, a wrong one fails, a hanging one is cut
 at the timeout, a memory bomb and a network call fail, and nothing runs in the test's own process."""
 
-import time
-
 import pytest
 
 from llm_check.code_exec import FAILED, PASSED, TIMED_OUT, humaneval_program, run_program
@@ -19,9 +17,8 @@ def test_a_correct_completion_passes_and_a_wrong_one_fails():
 
 
 def test_a_hanging_completion_is_cut_at_the_timeout():
-    start = time.perf_counter()
     out = run_program(humaneval_program(PROBLEM, "    while True:\n        pass\n"), timeout_s=1.0)
-    assert out.status == TIMED_OUT and time.perf_counter() - start < 5.0
+    assert out.status == TIMED_OUT and out.returncode is None  # killed by the wall-clock limit, not exited
 
 
 def test_memory_network_and_shell_are_refused():

