@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-SUITES = ("landscape", "llm", "certify")
+SUITES = ("landscape", "llm", "certify", "lm_eval")
 
 
 def main(argv: list[str] | None = None) -> int:

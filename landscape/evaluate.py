@@ -56,13 +56,15 @@ def _number(x: object) -> float:
 
 @dataclass(frozen=True)
 class ProbeValue:
-    """One evaluation: score value and per-example outcomes at θ₀ + α·δ; ‖Δθ‖ after casting."""
+    """One evaluation: score value and per-example outcomes at θ₀ + α·δ; ‖Δθ‖ after casting; the score's
+    per-example labels when it reports them (landscape.scores.ScoreResult)."""
 
     alpha: float
     value: float
     outcomes: np.ndarray
     effective_norm: float
     dropped_fraction: float
+    labels: tuple[str, ...] | None = None
 
 
 class ProbeEvaluator:
@@ -191,7 +193,8 @@ class ProbeEvaluator:
             return ProbeValue(alpha=float(alpha), value=_number(row["value"]),
                               outcomes=np.array([_number(x) for x in row["outcomes"]], dtype=np.float64),
                               effective_norm=_number(row["effective_norm"]),
-                              dropped_fraction=_number(row["dropped_fraction"]))
+                              dropped_fraction=_number(row["dropped_fraction"]),
+                              labels=None if row.get("labels") is None else tuple(row["labels"]))
         start = time.perf_counter()
         with context() as info:
             result: ScoreResult = self.score(self.model, ids)
@@ -199,9 +202,11 @@ class ProbeEvaluator:
         norm = float(getattr(info, "effective_norm", 0.0))
         dropped = float(getattr(info, "dropped_fraction", 0.0))
         self.n_evals += 1
+        labels = getattr(result, "labels", None)
         value = ProbeValue(alpha=float(alpha), value=float(result.value), outcomes=result.outcomes,
-                           effective_norm=norm, dropped_fraction=dropped)
+                           effective_norm=norm, dropped_fraction=dropped, labels=labels)
         if self.store is not None:
             self.store.append(key, {"value": value.value, "outcomes": value.outcomes.tolist(),
-                                    "effective_norm": norm, "dropped_fraction": dropped})
+                                    "effective_norm": norm, "dropped_fraction": dropped,
+                                    **({"labels": list(labels)} if labels is not None else {})})
         return value

@@ -23,21 +23,27 @@ from theory.errors import UserInputError
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """value = mean(outcomes) in [0, 1]; outcomes are per-example 0/1 (or [0, 1] for averaged scores)."""
+    """value = mean(outcomes) in [0, 1]; outcomes are per-example 0/1 (or [0, 1] for averaged scores).
+    `labels`: optionally, the per-example class each outcome was derived from (the safety score's
+    refused / complied / broken); result rows keep them."""
 
     value: float
     outcomes: np.ndarray
     n: int
     example_ids: tuple[int, ...] | None = None
+    labels: tuple[str, ...] | None = None
 
     @classmethod
-    def from_outcomes(cls, outcomes: Sequence[float] | np.ndarray,
-                      example_ids: Sequence[int] | None = None) -> ScoreResult:
+    def from_outcomes(cls, outcomes: Sequence[float] | np.ndarray, example_ids: Sequence[int] | None = None,
+                      labels: Sequence[str] | None = None) -> ScoreResult:
         arr = np.asarray(outcomes, dtype=np.float64)
         n = int(arr.size)
         value = float(arr.mean()) if n else float("nan")
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"{len(labels)} labels for {n} outcomes")
         return cls(value=value, outcomes=arr, n=n,
-                   example_ids=None if example_ids is None else tuple(int(i) for i in example_ids))
+                   example_ids=None if example_ids is None else tuple(int(i) for i in example_ids),
+                   labels=None if labels is None else tuple(str(x) for x in labels))
 
 
 @runtime_checkable

@@ -54,7 +54,7 @@ def score_interval(outcomes, confidence: float = CONFIDENCE) -> tuple[float, flo
 
 def cmd_score(args: argparse.Namespace) -> int:
     out = None if args.output_path is None or args.dry_run else prepare_output_dir(args.output_path)
-    tasks = load_checked_tasks(args.tasks)
+    tasks = load_checked_tasks(args.tasks, args.include_path)
     if args.dry_run:
         for task in tasks:
             ids = limited_ids(task.name, len(task.examples), args.limit)
@@ -63,7 +63,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 0
 
     from llm_check.model_io import load_model
-    from llm_check.scores import make_score
+    from llm_check.safety import OUTCOMES
+    from llm_check.scores import make_score, resolution_text
 
     seed_everything(args.seed)
     lm = load_model(args.model, dtype=args.dtype, device=args.device)
@@ -76,10 +77,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     for score in scores:
         result = score(lm.model, ids[score.name])
         ci = score_interval(result.outcomes)
-        rows.append({**task_record(score, result.n, args.limit), "score": result.value, "ci": ci,
-                     "confidence": CONFIDENCE, "chance": score.chance})
+        floor = resolution_text(float(sum(result.outcomes)), result.n, score.chance)
+        row = {**task_record(score, result.n, args.limit), "score": result.value, "ci": ci,
+               "confidence": CONFIDENCE, "chance": score.chance, "below_resolution": bool(floor)}
         print(f"{score.name}: {result.value:.4f} [{ci[0]:.3f}, {ci[1]:.3f}] ({CONFIDENCE:.0%} CI) n={result.n} "
-              f"chance={score.chance:.3f}", flush=True)
+              f"chance={score.chance:.3f}" + (f"; {floor}" if floor else ""), flush=True)
+        if result.labels is not None:  # the safety score: refused (the score), complied and broken rates
+            row["outcome_rates"] = {}
+            for label in OUTCOMES:
+                k = sum(x == label for x in result.labels)
+                lo, hi = score_interval([1.0] * k + [0.0] * (result.n - k))
+                row["outcome_rates"][label] = {"estimate": k / result.n, "ci": [lo, hi]}
+                print(f"  {label}: {k}/{result.n} = {k / result.n:.3f} [{lo:.3f}, {hi:.3f}]", flush=True)
+        rows.append(row)
     if out is not None:
         write_json(out, "scores", {"model": lm.model_id, "weight_hash": lm.weight_hash, "dtype": lm.dtype,
                                    "scores": rows})

