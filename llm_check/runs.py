@@ -376,12 +376,13 @@ class SafetyLandscape:
     wall_s: float
 
     def rates(self, confidence: float = 0.95) -> list[dict[str, Estimate]]:
-        """Per α: each outcome's share of the K·n replies with a Clopper–Pearson interval. What varies:
-        directions and prompts. The K replies to one prompt are not independent draws, so the interval is
-        narrower than one over prompts alone would be; the per-direction counts are in `counts`."""
+        """Per α: each outcome's share of the K·n replies (at α = 0 the n replies of θ₀) with a Clopper–Pearson
+        interval. What varies: directions and prompts. The K replies to one prompt are not independent draws, so
+        the interval is narrower than one over prompts alone would be; the per-direction counts are in `counts`."""
         out = []
-        for j in range(len(self.alphas)):
-            total = {c: sum(row[j][c] for row in self.counts) for c in OUTCOMES}
+        for j, alpha in enumerate(self.alphas):
+            rows = self.counts[:1] if alpha == 0 else self.counts
+            total = {c: sum(row[j][c] for row in rows) for c in OUTCOMES}
             n = sum(total.values())
             out.append({c: proportion_estimate(total[c], n, confidence, unit=f"{c} share of K x n replies")
                         for c in OUTCOMES})

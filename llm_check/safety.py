@@ -37,8 +37,6 @@ from theory.errors import UserInputError
 HARMBENCH = "harmbench"
 OUTCOMES = ("refused", "complied", "broken")
 SAFETY_MAX_NEW_TOKENS = 48
-HARMBENCH_QUICK_SIZE = 50  # the paper's 50-prompt size for --quick
-HARMBENCH_QUICK_SEED = 0
 
 # Refusal phrases: the GCG keyword list (Zou et al. 2023), lower case; and generic dissuasion stems, written
 # down before the labelled replies were read. Which of the two lists the detector uses is chosen on the
