@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -28,36 +27,11 @@ from landscape.directions import DirectionSpec
 from landscape.perturb import perturbed
 from landscape.theta0 import Theta0
 
-YAML = """task: {name}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "{{{{query}}}}"
-doc_to_choice: "{{{{choices}}}}"
-doc_to_target: "{{{{gold}}}}"
-metric_list:
-  - metric: acc
-"""
-
-
-def write_lm_eval_task(task, folder: Path) -> str:
-    """`task` (a MultipleChoiceTask with one gold per example) as an lm-eval YAML task in `folder`."""
-    name = f"bench_{task.name}"
-    data = folder / f"{name}.jsonl"
-    with open(data, "w", encoding="utf-8") as f:
-        for ex in task.examples:
-            f.write(json.dumps({"query": ex.query, "choices": list(ex.choices), "gold": ex.gold[0]}) + "\n")
-    (folder / f"{name}.yaml").write_text(YAML.format(name=name, data=data))
-    return name
-
 
 def run(model_spec: str | None, task_spec: str, probes: int, alpha: float, batch_size: int, limit: int | None) -> dict:
     from dataclasses import replace
 
-    from llm_check.lm_eval_backend import LmEvalScore, load_lm_eval_tasks
+    from llm_check.lm_eval_backend import LmEvalScore, load_lm_eval_tasks, write_multiple_choice_task
     from llm_check.model_io import load_model
     from llm_check.scores import MultipleChoiceScore
     from llm_check.tasks import load_task
@@ -66,7 +40,7 @@ def run(model_spec: str | None, task_spec: str, probes: int, alpha: float, batch
     task = load_task(task_spec)
     task = replace(task, examples=tuple(e for e in task.examples if len(e.gold) == 1)[:limit])
     with tempfile.TemporaryDirectory() as tmp:
-        name = write_lm_eval_task(task, Path(tmp))
+        name = write_multiple_choice_task(task, tmp, f"bench_{task.name}")
         start = time.perf_counter()
         [lm_task] = load_lm_eval_tasks([name], tmp)
         build_s = time.perf_counter() - start

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -44,6 +44,25 @@ class ScoreResult:
         return cls(value=value, outcomes=arr, n=n,
                    example_ids=None if example_ids is None else tuple(int(i) for i in example_ids),
                    labels=None if labels is None else tuple(str(x) for x in labels))
+
+
+class TaskScore:
+    """Base of a Score over a task record (attribute `task` with `name`, `chance` and `examples`): the
+    Score's name, chance and n_examples are the task's."""
+
+    task: Any
+
+    @property
+    def name(self) -> str:
+        return self.task.name
+
+    @property
+    def chance(self) -> float:
+        return self.task.chance
+
+    @property
+    def n_examples(self) -> int:
+        return len(self.task.examples)
 
 
 @runtime_checkable

@@ -63,7 +63,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 0
 
     from llm_check.model_io import load_model
-    from llm_check.safety import OUTCOMES
+    from llm_check.safety import outcome_counts, outcome_rates
     from llm_check.scores import make_score, resolution_text
 
     seed_everything(args.seed)
@@ -83,12 +83,12 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"{score.name}: {result.value:.4f} [{ci[0]:.3f}, {ci[1]:.3f}] ({CONFIDENCE:.0%} CI) n={result.n} "
               f"chance={score.chance:.3f}" + (f"; {floor}" if floor else ""), flush=True)
         if result.labels is not None:  # the safety score: refused (the score), complied and broken rates
-            row["outcome_rates"] = {}
-            for label in OUTCOMES:
-                k = sum(x == label for x in result.labels)
-                lo, hi = score_interval([1.0] * k + [0.0] * (result.n - k))
-                row["outcome_rates"][label] = {"estimate": k / result.n, "ci": [lo, hi]}
-                print(f"  {label}: {k}/{result.n} = {k / result.n:.3f} [{lo:.3f}, {hi:.3f}]", flush=True)
+            counts = outcome_counts(result.labels)
+            rates = outcome_rates(counts, CONFIDENCE)
+            row["outcome_rates"] = {label: rate.to_dict() for label, rate in rates.items()}
+            for label, rate in rates.items():
+                print(f"  {label}: {counts[label]}/{result.n} = {rate.estimate:.3f} [{rate.lo:.3f}, {rate.hi:.3f}]",
+                      flush=True)
         rows.append(row)
     if out is not None:
         write_json(out, "scores", {"model": lm.model_id, "weight_hash": lm.weight_hash, "dtype": lm.dtype,

