@@ -33,7 +33,7 @@ def run(model_spec: str | None, task_spec: str, probes: int, alpha: float, batch
 
     from llm_check.lm_eval_backend import LmEvalScore, load_lm_eval_tasks, write_multiple_choice_task
     from llm_check.model_io import load_model
-    from llm_check.scores import MultipleChoiceScore
+    from llm_check.multiple_choice import MultipleChoiceScore
     from llm_check.tasks import load_task
 
     lm = load_model(model_spec)

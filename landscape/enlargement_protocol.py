@@ -44,9 +44,10 @@ from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
 from landscape.symmetries import ScalingSymmetry, canonicalise, rescaled
 from landscape.training import Plateau, TrainConfig, TrainResult, recipe_path, trained_once
+from theory.claims import Measurement
 from theory.claims.protocol import FIVE_X_PROTOCOL, EnlargementProtocol
 from theory.claims.statistics import equivalence_gate
-from theory.estimate import ratio_estimate
+from theory.estimate import Estimate, ratio_estimate
 from theory.verdict import FAILS, Region, verdict
 
 COARSE = {"gaussian": np.geomspace(1e-5, 10.0, 13), "multiplicative": np.geomspace(1e-4, 100.0, 13)}
@@ -72,9 +73,10 @@ class BasinMeter:
     confidence: float
     seed: int
     store: ResultStore | None
+    rng: str = "cpu"
 
     def context(self, model: nn.Module, model_id: str, seed: int) -> ProbeContext:
-        return ProbeContext.for_model(model, store=self.store, model_id=model_id, seed=seed)
+        return ProbeContext.for_model(model, store=self.store, model_id=model_id, seed=seed, rng=self.rng)
 
     def bracket(self, model: nn.Module, model_id: str, kind: str, tau: float) -> tuple[float, float]:
         coarse = sigma_basin(model, self.score, COARSE[kind], self.context(model, model_id, self.seed + 7919),
@@ -106,12 +108,12 @@ def first_outside(m: Measured) -> float:
 
 
 def noisy_loss_monitor(monitor_loss: Callable[[nn.Module], torch.Tensor], sigma: float, draws: int,
-                       seed: int) -> Callable[[nn.Module], float]:
+                       seed: int, rng: str = "cpu") -> Callable[[nn.Module], float]:
     """E_ε L(θ + ε) over `draws` fixed noise seeds (common random numbers across checks), θ restored bitwise."""
     def value(model: nn.Module) -> float:
         total = 0.0
         for j in range(draws):
-            with gaussian_noise(model, sigma, derive_seed(seed, "plateau", j), warn=False):
+            with gaussian_noise(model, sigma, derive_seed(seed, "plateau", j), warn=False, rng=rng):
                 total += float(monitor_loss(model))
         return total / draws
     return value
@@ -143,15 +145,20 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
                     n_coarse: int = 8, plateau_draws: int = 4, arms: Sequence[float] | None = None,
                     protocol: EnlargementProtocol = FIVE_X_PROTOCOL, store: ResultStore | None = None,
                     cache: Path | None = None, unit_control: bool = True, unit_control_trials: int | None = None,
-                    gate_min_examples: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+                    gate_min_examples: int | None = None, log: Callable[[str], None] = print,
+                    on_stage: Callable[[str, dict[str, Any]], None] | None = None, rng: str = "cpu") -> dict[str, Any]:
     """One entry of the protocol (module doc), as a JSON-ready dict. `cache`: a folder where trained weights
     (and the control's checkpoints) are kept under model_id and a hash of the training recipe, so a rerun
     reloads them; the start model's weights are part of that hash. `unit_control_trials`: the unit control's
     trial budget per σ (default n_trials); it runs once per model family, so it can afford to be conclusive.
-    `gate_min_examples`: the gate's pre-registered set size (default the protocol's toy size)."""
+    `gate_min_examples`: the gate's pre-registered set size (default the protocol's toy size).
+    `on_stage(name, partial)`: called as each stage ends, with the entry so far: "control" (the control
+    trained and its anchor σ-basin), then per arm "go_m<m>" (GO trained), "sigma_basins" (the arm's four
+    σ-basins), "enlargement" (its gate and tests), and "unit_control". `rng`: the noise generator of every
+    σ-basin and plateau check ("cpu", or "cuda" on a GPU: landscape.directions); `train` chooses GO's own."""
     began = time.perf_counter()
     meter = BasinMeter(score, n_trials, n_coarse, protocol.max_grid_ratio, protocol.sigma_basin_confidence,
-                       tune.seed, store)
+                       tune.seed, store, rng)
     syms = list(symmetries(start))
 
     def canonical(m: nn.Module) -> nn.Module:
@@ -179,16 +186,35 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
     sigma_b = anchor.basin.sigma_basin.estimate
     log(f"{model_id}: control S={s_control.value:.3f} tau={tau:.3g} canonical sigma_b="
         f"{anchor.basin.sigma_basin.brief()}")
+    out: dict[str, Any] = {"score": score.name, "chance": score.chance, "tau": tau,
+                           "clean_score_control": s_control.value, "n_examples": s_control.n,
+                           "anchor": _basin(anchor), "budget_steps": tune.steps, "arms": [],
+                           "symmetries": [s.name for s in syms], "unit": protocol.unit,
+                           "reported_unit": protocol.reported_unit, "seed": tune.seed}
+
+    def stage(name: str, arm_row: dict[str, Any] | None = None) -> None:
+        if on_stage is not None:
+            on_stage(name, {**out, "arms": [*out["arms"], *([arm_row] if arm_row is not None else [])],
+                            "wall_time_s": time.perf_counter() - began})
+
+    stage("control")
+
     def arm(m: float) -> dict[str, Any]:
         row: dict[str, Any] = {"m": m, "primary": m == protocol.primary_m}
         sigma_train = m * sigma_b
         if not (sigma_train > 0 and math.isfinite(sigma_train)):
-            return {**row, "sigma_train": None,
-                    "reason": f"control sigma-basin {anchor.basin.sigma_basin.brief()} is 0 or unbounded on the grid"}
-        monitor = noisy_loss_monitor(monitor_loss, sigma_train, plateau_draws, tune.seed)
+            row.update(sigma_train=None, reason=f"control sigma-basin {anchor.basin.sigma_basin.brief()} is 0 or "
+                                                "unbounded on the grid")
+            stage(f"go_m{m:g}", row)
+            stage("sigma_basins", row)
+            return row
+        monitor = noisy_loss_monitor(monitor_loss, sigma_train, plateau_draws, tune.seed, rng)
         go, go_rec = trained(f"go{m:g}", replace(tune, sigma_train=sigma_train),
                              Plateau(monitor, protocol.plateau_every, protocol.plateau_rel_tol))
         steps = int(go_rec["steps"])
+        row.update(sigma_train=sigma_train, steps=steps, plateau_step=go_rec["plateau_step"],
+                   plateau_reached=go_rec["plateau_step"] is not None, monitored=go_rec["monitored"])
+        stage(f"go_m{m:g}", row)
         if steps == tune.steps:
             ctl, ctl_basin = control, anchor
         else:
@@ -199,35 +225,51 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
         s_ctl = score(ctl) if ctl is not control else None
         ctl_outcomes = s_control.outcomes if s_ctl is None else s_ctl.outcomes
         s_go = score(go)
-        gate = equivalence_gate(s_go.outcomes, ctl_outcomes, protocol.gate_margin(tau), protocol.gate_alpha,
-                                protocol.gate_min_examples_toy if gate_min_examples is None else gate_min_examples)
         go_c, ctl_c = canonical(go), canonical(ctl)
         s = first_outside(ctl_basin)
         go_basin = meter(go_c, f"{model_id}-go{m:g}-canonical", "gaussian", tau, anchor=m * s)
         ctl_mult = meter(ctl, f"{model_id}-control-at{steps}", "multiplicative", tau)
         go_mult = meter(go, f"{model_id}-go{m:g}", "multiplicative", tau, anchor=m * first_outside(ctl_mult))
+        row.update(clean_score={"go": s_go.value, "control": float(np.mean(ctl_outcomes))},
+                   control=_basin(ctl_basin), go=_basin(go_basin), control_multiplicative=_basin(ctl_mult),
+                   go_multiplicative=_basin(go_mult))
+        stage("sigma_basins", row)
+        gate = equivalence_gate(s_go.outcomes, ctl_outcomes, protocol.gate_margin(tau), protocol.gate_alpha,
+                                protocol.gate_min_examples_toy if gate_min_examples is None else gate_min_examples)
         test = enlargement_test(ctl_basin.basin, go_basin.basin, m)
         test_mult = enlargement_test(ctl_mult.basin, go_mult.basin, m)
         log(f"{model_id}: GO m={m:g} sigma_train={sigma_train:.3g} steps={steps} plateau={go_rec['plateau_step']} "
             f"S={s_go.value:.3f} gate={'pass' if gate.passed else 'FAIL'} factor={test.factor.brief()} -> {test.verdict}"
             f" (multiplicative {test_mult.factor.brief()} -> {test_mult.verdict})")
-        return {**row, "sigma_train": sigma_train, "steps": steps, "plateau_step": go_rec["plateau_step"],
-                "plateau_reached": go_rec["plateau_step"] is not None, "monitored": go_rec["monitored"],
-                "clean_score": {"go": s_go.value, "control": float(np.mean(ctl_outcomes))}, "gate": gate.to_dict(),
-                "control": _basin(ctl_basin), "go": _basin(go_basin), "test": _test(test),
-                "control_multiplicative": _basin(ctl_mult), "go_multiplicative": _basin(go_mult),
-                "test_multiplicative": _test(test_mult), "tensor_norm_ratio": tensor_norm_ratios(go_c, ctl_c)}
+        return {**row, "gate": gate.to_dict(), "test": _test(test), "test_multiplicative": _test(test_mult),
+                "tensor_norm_ratio": tensor_norm_ratios(go_c, ctl_c)}
 
-    arm_rows = [arm(m) for m in (arms if arms is not None else protocol.arms)]
-    out = {"score": score.name, "chance": score.chance, "tau": tau, "clean_score_control": s_control.value,
-           "n_examples": s_control.n, "anchor": _basin(anchor), "budget_steps": tune.steps, "arms": arm_rows,
-           "symmetries": [s.name for s in syms], "unit": protocol.unit, "reported_unit": protocol.reported_unit,
-           "seed": tune.seed}
+    for m in (arms if arms is not None else protocol.arms):
+        out["arms"].append(arm(m))
+        stage("enlargement")
     if unit_control:
         uc_meter = replace(meter, n_trials=unit_control_trials or n_trials)
         out["unit_control"] = _unit_control(control, syms, uc_meter, canonical, tau, model_id)
+        stage("unit_control")
     out["wall_time_s"] = time.perf_counter() - began
     return out
+
+
+def arm_measurement(arm: dict[str, Any], *, model: str, source: str, entry: str = "",
+                    training_seed: int | None = None, subject: str = "toy models") -> Measurement:
+    """go-enlarges-5x of one GO arm (a row of run_enlargement's "arms"): its canonical raw factor, with what the
+    claim's requirements read (the clean-score gate, the plateau, the test's own verdict)."""
+    if arm.get("sigma_train") is None or "test" not in arm:
+        return Measurement("go-enlarges-5x", None, model, source, entry=entry, training_seed=training_seed,
+                           subject=subject, reason=arm.get("reason", "no GO run"))
+    f = Estimate.from_dict(arm["test"]["factor"])
+    note = (f"m = {arm['m']:g}, sigma_train = {arm['sigma_train']:.3g}, {arm['steps']} steps; "
+            f"{arm['gate']['text']}; test {arm['test']['verdict']}; multiplicative "
+            f"{Estimate.from_dict(arm['test_multiplicative']['factor']).brief()}")
+    return Measurement("go-enlarges-5x", f, model, source, n=f.n, varied=("noise", "examples"), entry=entry,
+                       training_seed=training_seed, subject=subject, note=note,
+                       extra={"clean_gate_passed": bool(arm["gate"]["passed"]), "m": arm["m"], "unit_kind": "canonical",
+                              "plateau_reached": bool(arm["plateau_reached"]), "test": arm["test"]["verdict"]})
 
 
 def _unit_control(control, syms, meter, canonical, tau, model_id) -> dict[str, Any]:
@@ -249,4 +291,4 @@ def _unit_control(control, syms, meter, canonical, tau, model_id) -> dict[str, A
             "canonical_stayed": verdict(canon_ratio.ci, one) != FAILS}
 
 
-__all__ = ["BasinMeter", "Measured", "first_outside", "noisy_loss_monitor", "run_enlargement", "tensor_norm_ratios"]
+__all__ = ["BasinMeter", "Measured", "arm_measurement", "first_outside", "noisy_loss_monitor", "run_enlargement", "tensor_norm_ratios"]

@@ -226,8 +226,9 @@ def perturbed(model: torch.nn.Module, direction: DirectionSpec | BoundDirection,
 
 
 def gaussian_noise(model: torch.nn.Module, sigma: float, seed: int, *, theta0: Theta0 | None = None,
-                   warn: bool = True):
-    """perturbed(model, DirectionSpec("gaussian", seed=seed), sigma): per-coordinate N(0, sigma²) noise."""
+                   warn: bool = True, rng: str = "cpu"):
+    """perturbed(model, DirectionSpec("gaussian", seed=seed, rng=rng), sigma): per-coordinate N(0, sigma²)
+    noise."""
     if not sigma >= 0:
         raise UserInputError(f"sigma must be >= 0, got {sigma}")
-    return perturbed(model, DirectionSpec("gaussian", seed=seed), sigma, theta0=theta0, warn=warn)
+    return perturbed(model, DirectionSpec("gaussian", seed=seed, rng=rng), sigma, theta0=theta0, warn=warn)

@@ -213,3 +213,28 @@ class NLLScore:
                 chunk = index[start:start + self.batch_size]
                 losses.append(self.loss_fn(model, self.tokens[chunk].to(device)).double().cpu())
         return ScoreResult.from_outcomes(torch.cat(losses).numpy(), example_ids=ids)
+
+
+# A capability is "below resolution" when its clean score's upper 95 % Clopper–Pearson bound lies less than
+# this above chance: the default τ = 0.05 edge then asks for a drop that the score cannot show twice over, so
+# a basin measured on it would be a curve of floor values, not a basin.
+RESOLUTION_MARGIN = 0.1
+RESOLUTION_CONFIDENCE = 0.95
+
+
+def below_resolution(successes: float, n: int, chance: float) -> bool:
+    """True when the upper bound of S(θ₀) (RESOLUTION_CONFIDENCE, two-sided) < chance + RESOLUTION_MARGIN."""
+    from theory.stats import clopper_pearson
+
+    if n < 1:
+        return True
+    _, hi = clopper_pearson(int(round(successes)), int(n), RESOLUTION_CONFIDENCE)
+    return bool(hi < chance + RESOLUTION_MARGIN)
+
+
+def resolution_text(successes: float, n: int, chance: float) -> str:
+    """The report's wording for a capability at its floor (empty when it is above resolution)."""
+    if not below_resolution(successes, n, chance):
+        return ""
+    return (f"below resolution: the upper {RESOLUTION_CONFIDENCE:.0%} bound of S(θ₀) is under chance + "
+            f"{RESOLUTION_MARGIN}, so no basin can be measured on this capability")

@@ -112,22 +112,24 @@ def adamw(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
 
 
-def with_go(base: torch.optim.Optimizer, model: nn.Module,
-            cfg: TrainConfig) -> torch.optim.Optimizer | GaussianAugmentedOptimizer:
-    """`base` itself when cfg.sigma_train = 0 (the control), else GO around it (landscape.go)."""
+def with_go(base: torch.optim.Optimizer, model: nn.Module, cfg: TrainConfig,
+            rng: str = "cpu") -> torch.optim.Optimizer | GaussianAugmentedOptimizer:
+    """`base` itself when cfg.sigma_train = 0 (the control), else GO around it (landscape.go), drawing ε
+    on `rng` ("cpu", or "cuda": the parameters' GPU)."""
     if cfg.sigma_train == 0:
         return base
-    return GaussianAugmentedOptimizer(base, model, sigma_train=cfg.sigma_train, seed=cfg.seed)
+    return GaussianAugmentedOptimizer(base, model, sigma_train=cfg.sigma_train, seed=cfg.seed, rng=rng)
 
 
 def train(model: nn.Module, loss_fn: LossFn, n_rows: int, cfg: TrainConfig,
-          make_optimizer: OptimizerFactory = adamw, plateau: Plateau | None = None) -> TrainResult:
+          make_optimizer: OptimizerFactory = adamw, plateau: Plateau | None = None, rng: str = "cpu") -> TrainResult:
     """Trains `model` in place for cfg.steps steps (fewer when `plateau` stops it) on batches of rows drawn
-    from range(n_rows), with the injected base optimizer (wrapped in GO when cfg.sigma_train > 0)."""
+    from range(n_rows), with the injected base optimizer (wrapped in GO when cfg.sigma_train > 0, its noise
+    drawn on `rng`)."""
     if n_rows < 1:
         raise UserInputError("training set is empty")
     start = time.perf_counter()
-    opt = with_go(make_optimizer(model, cfg), model, cfg)
+    opt = with_go(make_optimizer(model, cfg), model, cfg, rng)
     g = torch.Generator().manual_seed(cfg.seed)
     losses: list[float] = []
     checkpoints: list[Checkpoint] = []

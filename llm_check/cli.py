@@ -62,9 +62,10 @@ def cmd_score(args: argparse.Namespace) -> int:
             print(f"{task.name}: {len(ids)} examples, {scored} continuations to score")
         return 0
 
+    from landscape.scores import resolution_text
     from llm_check.model_io import load_model
     from llm_check.safety import outcome_counts, outcome_rates
-    from llm_check.scores import make_score, resolution_text
+    from llm_check.scores import make_score
 
     seed_everything(args.seed)
     lm = load_model(args.model, dtype=args.dtype, device=args.device)

@@ -49,6 +49,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from llm_check.quick import run_quick
     from llm_check.quick_cost import dry_run
 
+    if args.full:
+        return cmd_run_full(args)
     config = _config(args)
     ctx, caps = load_context(args)
     if args.dry_run:
@@ -62,6 +64,37 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"worst/most={block.get('worst_to_most_ratio')}")
     print(f"go_enlargement: {summary.get('go_enlargement', {}).get('verdict')}")
     print(f"wrote {ctx.out_dir / 'summary.json'}")
+    return 0
+
+
+def cmd_run_full(args: argparse.Namespace) -> int:
+    """The registry's 5x protocol on the model (llm_check.five_x): DIR/summary.json, report.md, loss curves."""
+    from llm_check.fetch import cache_dir
+    from llm_check.five_x import HELD_OUT_BLOCKS_PER_SET, FiveXConfig, FiveXData, blocks_tensor, run_five_x
+    from llm_check.loading import DEFAULT_OUTPUT, prepare_output_dir, record_invocation
+    from llm_check.model_io import load_model
+    from llm_check.multiple_choice import MultipleChoiceScore
+    from llm_check.training_data import basic_pool_task, training_tokens
+
+    if args.dtype != "float32":
+        raise UserInputError(f"--full trains float32 master weights (use --autocast bfloat16), got --dtype {args.dtype}")
+    cfg = FiveXConfig(seed=args.seed, steps=args.full_steps, batch_size=args.full_batch_size,
+                      block_size=args.block_size, n_trials=args.n, worst_k=args.worst_k, most_k=args.k,
+                      worst_steps=args.worst_steps, tau_fraction=args.tau_fraction,
+                      autocast=None if args.autocast == "none" else args.autocast, budget_s=args.budget_s,
+                      arms=tuple(args.arms))
+    out = prepare_output_dir(args.output_path or DEFAULT_OUTPUT)
+    task = basic_pool_task()
+    lm = load_model(args.model, dtype="float32", device=args.device)
+    record_invocation(out, args, model=lm.model_id, weight_hash=lm.weight_hash, tasks=[task.name])
+    score = MultipleChoiceScore(task, lm.tokenizer, batch_size=args.batch_size)
+    tokens, meta = training_tokens(lm.tokenizer, args.train_tokens, cache_dir() / "five_x" / lm.weight_hash[:16])
+    train_blocks, held = blocks_tensor(tokens, cfg.block_size, HELD_OUT_BLOCKS_PER_SET * (cfg.worst_k + 2))
+    data = FiveXData(lm.model, score, train_blocks, held, lm.model_id, lm.weight_hash, provenance=meta)
+    summary = run_five_x(data, cfg, out, cache=out / "weights")
+    for claim, verdict in summary["verdicts"].items():
+        print(f"{claim}: {verdict}")
+    print(f"wrote {out / 'summary.json'} and {out / 'report.md'}")
     return 0
 
 
@@ -276,6 +309,22 @@ def cmd_distributed(args: argparse.Namespace) -> int:
 
 def _quick_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="the quick check (its defaults are the flags below)")
+    p.add_argument("--full", action="store_true",
+                   help="the registry's 5x protocol on the pooled basic set (llm_check.five_x; --tasks is not used)")
+    p.add_argument("--full-steps", dest="full_steps", type=positive_int, default=2000,
+                   help="--full: each arm's step budget (upper end; --budget-s may cut it)")
+    p.add_argument("--full-batch-size", dest="full_batch_size", type=positive_int, default=64)
+    p.add_argument("--block-size", dest="block_size", type=positive_int, default=256, help="--full: tokens per row")
+    p.add_argument("--train-tokens", dest="train_tokens", type=positive_int, default=16_000_000,
+                   help="--full: training tokens to tokenise (pydoc_data + non-evaluation BIG-bench tasks)")
+    p.add_argument("--budget-s", dest="budget_s", type=positive_float, default=None,
+                   help="--full: wall-clock budget; the step budget is cut before training to fit it")
+    p.add_argument("--autocast", choices=["bfloat16", "none"], default="none",
+                   help="--full: forward/backward under bf16 autocast (master weights stay float32)")
+    p.add_argument("--worst-k", dest="worst_k", type=positive_int, default=3, help="--full: worst-case directions")
+    p.add_argument("--tau-fraction", dest="tau_fraction", type=unit_interval, default=0.25,
+                   help="--full: tau as a fraction of S(control) - chance (the registry's 0.25)")
+    p.add_argument("--arms", type=positive_floats, default=[5.0], help="--full: GO arms m (5 must be one)")
     p.add_argument("--k", type=positive_int, default=6, help="directions per capability (K)")
     p.add_argument("--n", type=positive_int, default=300,
                    help="sigma-basin: each sigma's trial budget (sequential) or draws per sigma (grid, bisect)")

@@ -38,6 +38,7 @@ import numpy as np
 
 from landscape.directions import DirectionSpec
 from landscape.evaluate import ProbeEvaluator
+from landscape.scores import below_resolution, resolution_text
 from landscape.sigma_basin import (
     LOOK_EVERY,
     SEARCHES,
@@ -62,7 +63,6 @@ from llm_check.runs import (
     worst_case,
     worst_case_direction,
 )
-from llm_check.scores import below_resolution, resolution_text
 from theory.claims.document import measurement_to_dict
 from theory.errors import UserInputError
 

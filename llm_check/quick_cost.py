@@ -41,12 +41,12 @@ from landscape.directions import HeldDirection, bind
 from landscape.evaluate import ProbeEvaluator
 from landscape.perturb import perturbed
 from landscape.progress import median_seconds
+from landscape.scores import below_resolution
 from landscape.sigma_basin import bisect_points
 from landscape.smoothing import noise_spec
 from landscape.trial_size import PILOT_DRAWS, trial_cost_rule
 from llm_check.enlarge import go_finetune
 from llm_check.runs import Capability, RunContext, worst_case_direction
-from llm_check.scores import below_resolution
 
 PRIOR_VAR_BETWEEN = 0.001
 PRIOR_VAR_WITHIN = 0.12

@@ -24,7 +24,7 @@ from landscape.plotting import (
     save_figure,
     score_axis,
 )
-from llm_check.scores import RESOLUTION_CONFIDENCE, RESOLUTION_MARGIN
+from landscape.scores import RESOLUTION_CONFIDENCE, RESOLUTION_MARGIN
 from theory.errors import UserInputError
 from theory.estimate import Estimate
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from llm_check.code_exec import humaneval_program, run_program
 from llm_check.fetch import bigbench_task_files, harmbench_prompts, humaneval_problems
 from llm_check.lm_eval_backend import LM_EVAL_PREFIX, LmEvalTask, load_lm_eval_tasks
+from llm_check.multiple_choice import MultipleChoiceExample, MultipleChoiceTask
 from llm_check.safety import HARMBENCH, SafetyTask
 from theory.errors import UserInputError
 
@@ -81,31 +82,6 @@ def capability_name(task_name: str) -> str:
         if row.task == task_name:
             return row.capability
     return task_name
-
-
-@dataclass(frozen=True)
-class MultipleChoiceExample:
-    query: str
-    choices: tuple[str, ...]
-    gold: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class MultipleChoiceTask:
-    """Scored by summed log-likelihood of " " + choice after `query` (scores.MultipleChoiceScore)."""
-
-    name: str
-    examples: tuple[MultipleChoiceExample, ...]
-    source: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.examples:
-            raise UserInputError(f"task {self.name} has no examples")
-
-    @property
-    def chance(self) -> float:
-        """Mean over examples of #gold / #choices: the expected score of a uniform random pick."""
-        return sum(len(e.gold) / len(e.choices) for e in self.examples) / len(self.examples)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from landscape.enlargement_protocol import arm_measurement as protocol_arm_measurement
 from landscape.enlargement_protocol import run_enlargement
 from landscape.scores import Score
 from landscape.store import ResultStore, to_json_value
@@ -221,20 +222,10 @@ def enlargement_measurements(entries: list[dict[str, Any]], source: str) -> list
 
 
 def arm_measurement(entry: dict[str, Any], arm: dict[str, Any], source: str) -> Measurement:
-    """go-enlarges-5x of one GO arm of one entry: its canonical raw factor, with what the claim requires."""
-    model = f"toy {entry['kind']} ({entry['parameterisation']})"
-    name = f"{entry['kind']} {entry['parameterisation']} width {entry['width']}"
-    if arm.get("sigma_train") is None:
-        return Measurement("go-enlarges-5x", None, model, source, entry=name, training_seed=entry.get("seed"),
-                           reason=arm.get("reason", "no GO run"))
-    f = Estimate.from_dict(arm["test"]["factor"])
-    note = (f"m = {arm['m']:g}, sigma_train = {arm['sigma_train']:.3g}, {arm['steps']} steps; "
-            f"{arm['gate']['text']}; test {arm['test']['verdict']}; multiplicative "
-            f"{Estimate.from_dict(arm['test_multiplicative']['factor']).brief()}")
-    return Measurement("go-enlarges-5x", f, model, source, n=f.n, varied=("noise", "examples"), entry=name,
-                       training_seed=entry.get("seed"), note=note,
-                       extra={"clean_gate_passed": bool(arm["gate"]["passed"]), "m": arm["m"], "unit_kind": "canonical",
-                              "plateau_reached": bool(arm["plateau_reached"]), "test": arm["test"]["verdict"]})
+    """go-enlarges-5x of one GO arm of one entry (landscape.enlargement_protocol.arm_measurement)."""
+    return protocol_arm_measurement(arm, model=f"toy {entry['kind']} ({entry['parameterisation']})", source=source,
+                                    entry=f"{entry['kind']} {entry['parameterisation']} width {entry['width']}",
+                                    training_seed=entry.get("seed"))
 
 
 def factor_measurements(entries: list[dict[str, Any]], source: str) -> list[Measurement]:

@@ -22,9 +22,8 @@ def est(x, lo, hi, confidence=0.95):
 def test_verdict_under_and_at_scale():
     small = enlargement_verdict(est(6.0, 5.5, 7.0), 20, 4)
     assert small == "inconclusive (under-trained: 20 steps at batch 4 vs the authors' ≈ 5,600 at batch 64)"
-    assert enlargement_verdict(est(6.0, 5.5, 7.0), 5600, 64) == "holds"
-    assert enlargement_verdict(est(2.0, 1.5, 3.0), 6000, 64) == "fails"
-    assert enlargement_verdict(est(5.0, 3.0, 7.0), 6000, 128) == "inconclusive"
+    for factor in (est(6.0, 5.5, 7.0), est(2.0, 1.5, 3.0)):  # this path never judges the claim
+        assert enlargement_verdict(factor, 5600, 64).startswith("not judged (raw factor ")
 
 
 def test_rms_parameter(tiny_model):

@@ -17,7 +17,7 @@ from landscape.directions import DirectionSpec  # noqa: E402
 from landscape.perturb import perturbed  # noqa: E402
 from llm_check.cli import main  # noqa: E402
 from llm_check.lm_eval_backend import LmEvalScore, load_lm_eval_tasks, write_multiple_choice_task  # noqa: E402
-from llm_check.scores import MultipleChoiceScore  # noqa: E402
+from llm_check.multiple_choice import MultipleChoiceScore  # noqa: E402
 from llm_check.tasks import load_jsonl_task, load_tasks  # noqa: E402
 
 ROWS = [{"query": f"Q: What comes after {w}?\nA:", "choices": c, "gold": g}

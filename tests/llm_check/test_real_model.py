@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from llm_check.model_io import load_model
-from llm_check.scores import MultipleChoiceScore
+from llm_check.multiple_choice import MultipleChoiceScore
 from llm_check.tasks import load_task
 
 pytestmark = pytest.mark.slow

@@ -132,6 +132,6 @@ def test_text_nll_score_blocks_and_value(tiny_model, tiny_tokenizer):
     (26, 70, 0.33, False),
 ])
 def test_below_resolution_rule(successes, n, chance, below):
-    from llm_check.scores import below_resolution
+    from landscape.scores import below_resolution
 
     assert below_resolution(successes, n, chance) is below

@@ -32,6 +32,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The pooled basic set of a real-LLM run (BIG-bench 1.0.0 task paths, scored as multiple choice): the
+# knowledge tasks with chance ≤ 0.26, 70 + 369 + 175 + 81 = 695 examples ≥ gate_min_examples_llm. Chosen by
+# size and chance level before any model was scored on them.
+LLM_BASIC_POOL = ("general_knowledge", "date_understanding", "hindu_knowledge", "physical_intuition")
+
 
 @dataclass(frozen=True)
 class EnlargementProtocol:
