@@ -60,7 +60,7 @@ from landscape.worst_case import worst_case_tether
 from llm_check.llama_symmetries import llama_symmetries
 from theory.claims import Measurement
 from theory.claims.judge import judge
-from theory.claims.protocol import FIVE_X_PROTOCOL, LLM_BASIC_POOL
+from theory.claims.protocol import FIVE_X_PROTOCOL
 from theory.errors import UserInputError
 from theory.estimate import ratio_estimate
 from theory.stats import clopper_pearson
@@ -76,8 +76,8 @@ class FiveXConfig:
     """The run's budget and settings. steps: the step budget of each arm (the upper end; `budget_s` may lower
     it before training); n_trials / n_coarse: each σ's trial budget in the sequential / bracketing search
     (the bracket takes the largest coarse σ whose p̂_A from n_coarse (noise, example) pairs clears the
-    threshold, so n_coarse must keep a fluke at a large σ unlikely: 64 pairs put one at p = 0.2 above 0.35
-    with probability ≈ 0.001); worst_k / most_k: worst-case and raw Gaussian directions of the worst_case
+    threshold, so n_coarse must keep a fluke at a large σ unlikely: 64 pairs put a σ where p_A = 0.2 above
+    0.35 with probability 0.0022, ≈ 0.03 over the 13 coarse σ; 8 pairs would do it with probability 0.2); worst_k / most_k: worst-case and raw Gaussian directions of the worst_case
     stage; edge_chunk: examples per early-stopped edge evaluation."""
 
     seed: int = 0
@@ -225,7 +225,8 @@ def run_five_x(data: FiveXData, cfg: FiveXConfig, out: Path, *, cache: Path | No
     successes = int(round(clean.value * clean.n))
     lo, hi = clopper_pearson(successes, clean.n, 0.95)
 
-    gate = {"pool": list(LLM_BASIC_POOL), "n_examples": clean.n, "required": FIVE_X_PROTOCOL.gate_min_examples_llm,
+    task = getattr(data.score, "task", None)
+    gate = {"set": data.score.name, "source": getattr(task, "source", ""), "n_examples": clean.n, "required": FIVE_X_PROTOCOL.gate_min_examples_llm,
             "clean_score": clean.value, "ci": [lo, hi], "chance": data.score.chance,
             "below_resolution": below_resolution(successes, clean.n, data.score.chance)}
     writer.stage("gate", gate, time.perf_counter() - t)
@@ -392,7 +393,8 @@ def render_report(summary: dict[str, Any]) -> str:
              f"seed {summary['seed']}, device {summary['device']}, rng {summary['rng']}; "
              f"stages done: {', '.join(summary['stages_done'])}", "",
              "| stage | wall s |", "|---|---|"]
-    lines += [f"| {name} | {st[name].get('wall_time_s', float('nan')):.1f} |" for name in summary["stages_done"]]
+    lines += [f"| {name} | {st[name]['wall_time_s']:.1f} |" if "wall_time_s" in st[name] else f"| {name} | |"
+              for name in summary["stages_done"]]
     load = st.get("load")
     if load:
         lines += ["", f"Budget: {load['steps']} steps per arm at batch {summary['config']['batch_size']} × "
@@ -401,7 +403,8 @@ def render_report(summary: dict[str, Any]) -> str:
                       f"{load['autocast']}."]
     gate = st.get("gate")
     if gate:
-        lines += ["", f"Pooled basic set ({', '.join(gate['pool'])}): S(θ₀) = {gate['clean_score']:.3f} "
+        source = f" ({gate['source']})" if gate.get("source") else ""
+        lines += ["", f"Clean-score set {gate['set']}{source}: S(θ₀) = {gate['clean_score']:.3f} "
                       f"[{gate['ci'][0]:.3f}, {gate['ci'][1]:.3f}] on {gate['n_examples']} examples (95 % CP; "
                       f"chance {gate['chance']:.3f})" + (", below resolution" if gate["below_resolution"] else "") + "."]
     enl = summary.get("enlargement") or (st.get(summary["stages_done"][-1], {}).get("enlargement"))
@@ -419,9 +422,11 @@ def render_report(summary: dict[str, Any]) -> str:
     if wc:
         lines += ["", f"Worst case (τ = {wc['tau']:.3g}): most-case median edge {_brief(wc['most_case'])}, "
                       f"worst-case median edge {_brief(wc['worst_case'])}, ratio {_brief(wc['ratio'])}."]
-    if summary.get("verdicts"):
-        lines += ["", "| claim | verdict |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in summary["verdicts"].items()]
+    if summary.get("claims"):
+        lines += ["", "| claim | verdict | value [CI] | criterion |", "|---|---|---|---|"]
+        for cid, row in summary["claims"].items():
+            value = "–" if row.get("value") is None else _brief({"estimate": row["value"], "ci": row.get("ci")})
+            lines.append(f"| {cid} | {row['verdict']} | {value} | {row.get('criterion', '')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -363,7 +363,7 @@ def parser() -> argparse.ArgumentParser:
     s2.add_argument("--steps", type=int, default=2000)
     s2.add_argument("--batch-size", type=int, default=64)
     s2.add_argument("--block-size", type=int, default=256)
-    s2.add_argument("--n-trials", type=int, default=400)
+    s2.add_argument("--n-trials", type=int, default=200)
     s2.add_argument("--n-coarse", type=int, default=64)
     s2.add_argument("--worst-k", type=int, default=3)
     s2.add_argument("--most-k", type=int, default=8)
@@ -372,7 +372,7 @@ def parser() -> argparse.ArgumentParser:
     s2.add_argument("--plateau-checks", type=int, default=8)
     s2.add_argument("--autocast", default="bfloat16", choices=["bfloat16", "none"])
     s2.add_argument("--budget-s", type=float, default=270.0)
-    s2.add_argument("--train-share", type=float, default=0.5)
+    s2.add_argument("--train-share", type=float, default=0.4)
     s2.add_argument("--eval-batch-size", type=int, default=64)
     s2.add_argument("--weight-cache", default=None,
                     help="keep trained weights here for a rerun (default none: $OUT is emptied before each command "
