@@ -13,7 +13,7 @@ stage1 installs the wheel with `pip install --no-index --no-deps --target .devic
 file against the manifest. stage2 fails within seconds when c1 is gone (the machine went cold between the
 commands), reassembles the GGUF and checks its sha256, builds LlamaForCausalLM from it through `gguf`
 (llm_check.gguf_llama: no transformers upgrade travels), runs the staged protocol with float32 master weights
-and bf16 autocast, and writes summary.json, report.md, loss_curves.json and rows.jsonl to $OUT, then prints
+and bf16 autocast, and writes summary.json, report.md, loss_curves.json / .png, rows.jsonl and ratios.json to $OUT, then prints
 scripts/gpu_check.py's throughput and memory ratios measured on the real model.
 """
 
@@ -284,8 +284,8 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
             problems.append(f"stages {summary['stages_done']} != {list(STAGES)}")
         if len(files) > 8:
             problems.append(f"{len(files)} output files > 8: {files}")
-        problems += [f"no {f}" for f in ("summary.json", "report.md", "loss_curves.json", "rows.jsonl", "ratios.json")
-                     if f not in files]
+        problems += [f"no {f}" for f in ("summary.json", "report.md", "loss_curves.json", "loss_curves.png", "rows.jsonl",
+                                         "ratios.json") if f not in files]
         if cold.returncode != 2 or cold_s > 10:
             problems.append(f"without the first command's files stage2 gave exit {cold.returncode} after {cold_s:.1f} s")
         if planned is not None and max(planned) > LIMIT_MIB:

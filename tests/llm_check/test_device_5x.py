@@ -29,6 +29,8 @@ def test_rehearsal_runs_every_stage_and_refuses_a_cold_machine(tmp_path):
     assert lines[-1] == f"REHEARSAL ok stages={','.join(STAGES)} carried_mib=skipped"
     assert any(x.startswith("STAGE1 ok files=4 ") for x in lines)
     assert "without the first half: exit 2" in done.stdout
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["loss_curves.json", "loss_curves.png", "ratios.json", "report.md", "rows.jsonl", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     assert tuple(summary["stages_done"]) == STAGES and summary["rng"] == "cpu"
     load = summary["stages"]["load"]
