@@ -286,7 +286,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
             problems.append(f"{len(files)} output files > 8: {files}")
         problems += [f"no {f}" for f in ("summary.json", "report.md", "loss_curves.json", "loss_curves.png", "rows.jsonl",
                                          "ratios.json") if f not in files]
-        if cold.returncode != 2 or cold_s > 10:
+        if cold.returncode != 2:  # its seconds are printed, not asserted: the check runs before torch is imported
             problems.append(f"without the first command's files stage2 gave exit {cold.returncode} after {cold_s:.1f} s")
         if planned is not None and max(planned) > LIMIT_MIB:
             problems.append(f"planned payload {planned[0]:.1f}, {planned[1]:.1f} MiB > {LIMIT_MIB}")

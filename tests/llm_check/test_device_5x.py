@@ -61,7 +61,8 @@ def test_payload_cut_fills_the_second_command_and_fits_the_first(tmp_path):
     finally:
         device_5x.LIMIT_MIB, device_5x.MARGIN_MIB = old
     c1, c2 = manifest["carried_mib"]
-    assert c1 <= 4.5 and 4.3 <= c2 <= 4.5
+    # c2 is filled to the limit less the margin, less the 4 KiB the cut reserves for the manifest
+    assert c1 <= 4.5 and 4.5 - 4096 / 2**20 <= c2 <= 4.5
     assert 0 < manifest["train_tokens"] < len(tokens)
     parts = manifest["gguf"]["parts"]
     assert sum(p["size"] for p in parts) == gguf.stat().st_size
