@@ -15,7 +15,8 @@
   4. the unit's control (optional): a random function-preserving rescaling of the control (log c ~ N(0, 1)
      per channel) must move its raw σ-basin (ratio interval excluding 1) and keep its canonical one
      (ratio interval containing 1).
-σ-basins: a coarse grid (n_coarse draws per σ, its own seed) only brackets the edge; the sequential search
+σ-basins: a coarse grid (n_coarse draws per σ, its own seed; each draw one (noise, example) pair, or with
+coarse_mode="set" one whole-set score) only brackets the edge; the sequential search
 (n_trials budget per σ, bracket window and grid ratio protocol.max_grid_ratio, Bonferroni over the grid at
 protocol.sigma_basin_confidence) measures it on a geometric grid spanning the bracket.
 """
@@ -43,7 +44,7 @@ from landscape.scores import Score
 from landscape.sigma_basin import SigmaBasin, sigma_basin
 from landscape.store import ResultStore
 from landscape.symmetries import ScalingSymmetry, canonicalise, rescaled
-from landscape.training import Plateau, TrainConfig, TrainResult, recipe_path, trained_once
+from landscape.training import Plateau, TrainConfig, TrainResult, parameter_change, recipe_path, trained_once
 from theory.claims import Measurement
 from theory.claims.protocol import FIVE_X_PROTOCOL, EnlargementProtocol
 from theory.claims.statistics import equivalence_gate
@@ -74,13 +75,15 @@ class BasinMeter:
     seed: int
     store: ResultStore | None
     rng: str = "cpu"
+    coarse_mode: str = "pairs"
 
     def context(self, model: nn.Module, model_id: str, seed: int) -> ProbeContext:
         return ProbeContext.for_model(model, store=self.store, model_id=model_id, seed=seed, rng=self.rng)
 
     def bracket(self, model: nn.Module, model_id: str, kind: str, tau: float) -> tuple[float, float]:
         coarse = sigma_basin(model, self.score, COARSE[kind], self.context(model, model_id, self.seed + 7919),
-                             tau=tau, n=self.n_coarse, kind=kind, confidence=self.confidence, search="grid")
+                             tau=tau, n=self.n_coarse, mode=self.coarse_mode, kind=kind, confidence=self.confidence,
+                             search="grid")
         grid = COARSE[kind]
         step = grid[1] / grid[0]
         inside = [p.sigma for p in coarse.points if p.p_a.estimate >= coarse.threshold]
@@ -146,7 +149,9 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
                     protocol: EnlargementProtocol = FIVE_X_PROTOCOL, store: ResultStore | None = None,
                     cache: Path | None = None, unit_control: bool = True, unit_control_trials: int | None = None,
                     gate_min_examples: int | None = None, log: Callable[[str], None] = print,
-                    on_stage: Callable[[str, dict[str, Any]], None] | None = None, rng: str = "cpu") -> dict[str, Any]:
+                    on_stage: Callable[[str, dict[str, Any]], None] | None = None,
+                    on_trained: Callable[[str, TrainConfig, dict[str, Any]], None] | None = None,
+                    rng: str = "cpu", coarse_mode: str = "pairs") -> dict[str, Any]:
     """One entry of the protocol (module doc), as a JSON-ready dict. `cache`: a folder where trained weights
     (and the control's checkpoints) are kept under model_id and a hash of the training recipe, so a rerun
     reloads them; the start model's weights are part of that hash. `unit_control_trials`: the unit control's
@@ -154,11 +159,19 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
     `gate_min_examples`: the gate's pre-registered set size (default the protocol's toy size).
     `on_stage(name, partial)`: called as each stage ends, with the entry so far: "control" (the control
     trained and its anchor σ-basin), then per arm "go_m<m>" (GO trained), "sigma_basins" (the arm's four
-    σ-basins), "enlargement" (its gate and tests), and "unit_control". `rng`: the noise generator of every
-    σ-basin and plateau check ("cpu", or "cuda" on a GPU: landscape.directions); `train` chooses GO's own."""
+    σ-basins), "enlargement" (its gate and tests), and "unit_control". `on_trained(name, cfg, record)`: called
+    for every trained model ("control", "go<m>"), trained now or reloaded from the cache, with its record (steps,
+    plateau, monitored values, the per-step training losses and landscape.training.parameter_change; a record
+    cached before these were kept lacks the last two). `rng`: the noise generator of every
+    σ-basin and plateau check ("cpu", or "cuda" on a GPU: landscape.directions); `train` chooses GO's own.
+    `coarse_mode`: what one coarse draw is, "pairs" (one (noise, example) pair) or "set" (the whole set under
+    one noise draw). The bracket takes the largest coarse σ whose p̂_A reads at or above S − τ, so a σ far
+    outside the basin must not read inside by chance: with single pairs that needs n_coarse ≫ 1 / τ², "set"
+    needs only a couple of draws (a whole-set score far outside the basin sits at chance, many standard
+    errors below S − τ)."""
     began = time.perf_counter()
     meter = BasinMeter(score, n_trials, n_coarse, protocol.max_grid_ratio, protocol.sigma_basin_confidence,
-                       tune.seed, store, rng)
+                       tune.seed, store, rng, coarse_mode)
     syms = list(symmetries(start))
 
     def canonical(m: nn.Module) -> nn.Module:
@@ -171,13 +184,18 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
         recipe = [start_hash, asdict(cfg), None if plateau is None else [plateau.every, plateau.rel_tol, plateau_draws]]
 
         def fit(model: nn.Module) -> dict[str, Any]:
+            before = {n: p.detach().clone() for n, p in model.named_parameters()}
             res = train(model, cfg, plateau)
             return {"steps": res.steps, "plateau_step": res.plateau_step,
-                    "monitored": [list(x) for x in res.monitored],
+                    "monitored": [list(x) for x in res.monitored], "losses": [float(x) for x in res.losses],
+                    "parameter_change": parameter_change(before, model),
                     "checkpoints": {c.step: c.state for c in res.checkpoints} if cfg.checkpoint_every else {}}
 
         model = copy.deepcopy(start)
-        return model, trained_once(recipe_path(cache, f"{model_id}-{name}", recipe), model, fit)
+        record = trained_once(recipe_path(cache, f"{model_id}-{name}", recipe), model, fit)
+        if on_trained is not None:
+            on_trained(name, cfg, record)
+        return model, record
 
     control, control_rec = trained("control", replace(tune, checkpoint_every=protocol.plateau_every))
     s_control = score(control)

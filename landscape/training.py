@@ -174,6 +174,18 @@ def train(model: nn.Module, loss_fn: LossFn, n_rows: int, cfg: TrainConfig,
                        plateau_step)
 
 
+def parameter_change(before: dict[str, torch.Tensor], model: nn.Module) -> dict[str, float]:
+    """The effective move of a training run: ‖θ − θ_before‖₂ over all parameters (accumulated in float64) and
+    the share of coordinates whose value changed at all (0 when a step is rounded away)."""
+    sq, moved, n = 0.0, 0, 0
+    for name, p in model.named_parameters():
+        d = p.detach() - before[name]
+        sq += float(d.double().square().sum())
+        moved += int((d != 0).sum())
+        n += d.numel()
+    return {"delta_norm": math.sqrt(sq), "moved_share": moved / n if n else 0.0}
+
+
 def recipe_path(folder: Path | None, name: str, recipe: Any) -> Path | None:
     """folder/<name>-<12 hex of sha256(recipe as sorted JSON)>.pt, or None without a folder."""
     if folder is None:

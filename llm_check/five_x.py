@@ -24,7 +24,8 @@ Training (the authors' settings): AdamW, constant lr 2e-4, weight decay 0, no cl
 `train_blocks` in epochs (landscape.training, sampling "epochs"), batch 64 × 256 tokens by default. The
 master weights stay float32; `autocast="bfloat16"` runs forward and backward under torch.autocast (a
 pure-bf16 AdamW step of 2e-4 is rounded away for |w| ≥ 0.0625, since bf16 keeps 8 significant bits). Each
-trained model reports its effective ‖Δθ‖₂ and the share of coordinates that moved. Evaluation is float32.
+trained model reports its effective ‖Δθ‖₂ and the share of coordinates that moved, and its loss curve: both
+are kept in its training record, so a run resumed from the weight cache reports them too. Evaluation is float32.
 `budget_s` cuts the step budget before any training, from a timed probe of a few GO steps, so the run ends
 inside it instead of overrunning; the budget actually used is stated in the summary.
 
@@ -75,11 +76,14 @@ HELD_OUT_BLOCKS_PER_SET = 8
 @dataclass(frozen=True)
 class FiveXConfig:
     """The run's budget and settings. steps: the step budget of each arm (the upper end; `budget_s` may lower
-    it before training); n_trials / n_coarse: each σ's trial budget in the sequential / bracketing search
-    (the bracket takes the largest coarse σ whose p̂_A from n_coarse (noise, example) pairs clears the
-    threshold, so n_coarse must keep a fluke at a large σ unlikely: 64 pairs put a σ where p_A = 0.2 above
-    0.35 with probability 0.0022, ≈ 0.03 over the 13 coarse σ; 8 pairs would do it with probability 0.2); worst_k / most_k: worst-case and raw Gaussian directions of the worst_case
-    stage; edge_chunk: examples per early-stopped edge evaluation."""
+    it before training); n_trials: each σ's trial budget in the sequential search; n_coarse: whole-set draws
+    per σ of the bracketing grid (coarse_mode "set", landscape.enlargement_protocol). The bracket takes the
+    largest coarse σ whose p̂_A reads at or above S − τ, so a σ far outside the basin must not read inside by
+    chance. On the pooled set that rules out single (noise, example) pairs: SmolLM2 scores S = 0.296 against
+    chance 0.198, so τ = 0.025 and S − τ = 0.272, and with 64 pairs a σ where the model is at chance reads
+    inside with probability 0.070 (0.44 over 8 such σ). A whole-set score at chance sits 0.074 below S − τ,
+    4.9 binomial standard errors of 695 examples, so 2 draws suffice. worst_k / most_k: worst-case and raw
+    Gaussian directions of the worst_case stage; edge_chunk: examples per early-stopped edge evaluation."""
 
     seed: int = 0
     arms: tuple[float, ...] = (FIVE_X_PROTOCOL.primary_m,)
@@ -88,7 +92,7 @@ class FiveXConfig:
     block_size: int = 256
     lr: float = 2e-4
     n_trials: int = 400
-    n_coarse: int = 64
+    n_coarse: int = 2
     plateau_draws: int = 2
     plateau_checks: int = 8
     worst_k: int = 3
@@ -135,17 +139,6 @@ def precision_guard(model: nn.Module) -> None:
     if dtypes != {torch.float32}:
         raise UserInputError(f"the 5x run needs float32 master weights, got {sorted(str(d) for d in dtypes)}: a "
                              "bf16 AdamW step of lr 2e-4 is rounded away for |w| >= 0.0625 (use --autocast bfloat16)")
-
-
-def parameter_change(before: dict[str, torch.Tensor], model: nn.Module) -> dict[str, float]:
-    """‖θ − θ_before‖₂ (float64) and the share of coordinates whose float32 value changed."""
-    sq, moved, n = 0.0, 0, 0
-    for name, p in model.named_parameters():
-        d = p.detach() - before[name]
-        sq += float(d.double().square().sum())
-        moved += int((d != 0).sum())
-        n += d.numel()
-    return {"delta_norm": math.sqrt(sq), "moved_share": moved / n if n else 0.0}
 
 
 def held_out_sets(blocks: torch.Tensor, k: int) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
@@ -245,7 +238,6 @@ def run_five_x(data: FiveXData, cfg: FiveXConfig, out: Path, *, cache: Path | No
     changes: dict[str, dict[str, float]] = {}
 
     def train_fn(m: nn.Module, tc: TrainConfig, plateau: Plateau | None) -> TrainResult:
-        before = {n: p.detach().clone() for n, p in m.named_parameters()}
         for p in m.parameters():
             p.requires_grad_(True)
         blocks = data.train_blocks
@@ -257,10 +249,14 @@ def run_five_x(data: FiveXData, cfg: FiveXConfig, out: Path, *, cache: Path | No
         res = train(m, loss, len(blocks), tc, make_optimizer=authors_adamw, plateau=plateau, rng=rng)
         for p in m.parameters():
             p.requires_grad_(False)
-        name = "control" if tc.sigma_train == 0 else f"go sigma_train={tc.sigma_train:.4g}"
-        losses[name] = list(res.losses)
-        changes[name] = parameter_change(before, m)
         return res
+
+    def on_trained(name: str, tc: TrainConfig, record: dict[str, Any]) -> None:
+        # trained now or reloaded from the weight cache: either way the record carries the curve and the move
+        label = "control" if tc.sigma_train == 0 else f"go sigma_train={tc.sigma_train:.4g}"
+        losses[label] = list(record.get("losses", []))
+        if "parameter_change" in record:
+            changes[label] = dict(record["parameter_change"])
 
     def monitor_loss(m: nn.Module) -> torch.Tensor:
         return causal_lm_nll(m, monitor_rows.to(device)).mean()
@@ -284,7 +280,8 @@ def run_five_x(data: FiveXData, cfg: FiveXConfig, out: Path, *, cache: Path | No
         model_id=f"five_x-{cfg.autocast or 'fp32'}-{rng}",  # the weight cache's name: its recipe omits both
         n_trials=cfg.n_trials, n_coarse=cfg.n_coarse, plateau_draws=cfg.plateau_draws, arms=cfg.arms,
         protocol=protocol, store=store, cache=cache, unit_control=False,
-        gate_min_examples=FIVE_X_PROTOCOL.gate_min_examples_llm, log=log, on_stage=on_stage, rng=rng)
+        gate_min_examples=FIVE_X_PROTOCOL.gate_min_examples_llm, log=log, on_stage=on_stage,
+        on_trained=on_trained, rng=rng, coarse_mode="set")
     primary = next(a for a in enlargement["arms"] if a["primary"])
     five = arm_measurement(primary, model=data.model_id, source=SOURCE, training_seed=cfg.seed,
                            subject=data.model_id)
@@ -499,6 +496,6 @@ def blocks_tensor(tokens: np.ndarray, block_size: int, held_out: int) -> tuple[t
 
 
 __all__ = ["FiveXConfig", "FiveXData", "HELD_OUT_BLOCKS_PER_SET", "STAGES", "authors_adamw", "blocks_tensor",
-           "held_out_sets", "parameter_change", "plan_steps", "plot_losses", "precision_guard", "render_report",
+           "held_out_sets", "plan_steps", "plot_losses", "precision_guard", "render_report",
            "run_five_x",
            "worst_case_stage"]

@@ -8,15 +8,7 @@ from typing import Any
 import torch
 
 from landscape.scores import eval_mode, model_device
-
-
-def pad_token_id(tokenizer: Any) -> int:
-    """The tokenizer's pad id, else its eos id, else 0 (padded positions are masked out anyway)."""
-    for attr in ("pad_token_id", "eos_token_id"):
-        value = getattr(tokenizer, attr, None)
-        if value is not None:
-            return int(value)
-    return 0
+from llm_check.multiple_choice import pad_token_id
 
 
 def left_padded(seqs: Sequence[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -22,8 +22,16 @@ import numpy as np
 import torch
 
 from landscape.scores import ScoreResult, TaskScore, eval_mode, model_device, resolve_example_ids
-from llm_check.generation import pad_token_id
 from theory.errors import UserInputError
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The tokenizer's pad id, else its eos id, else 0 (padded positions are masked out anyway)."""
+    for attr in ("pad_token_id", "eos_token_id"):
+        value = getattr(tokenizer, attr, None)
+        if value is not None:
+            return int(value)
+    return 0
 
 
 def check_batch_size(batch_size: int) -> None:

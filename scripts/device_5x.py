@@ -245,8 +245,11 @@ def planned_payload() -> tuple[float, float]:
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
     """The runbook at tiny scale on CPU (module doc), after measuring the real run's planned payload (unless
-    --skip-real-payload). Checks: the stage order, ≤ 8 output files, the sha256 reassembly, the wheel install,
-    and that stage2 stops with exit 2 within 10 s when the first command's files are gone."""
+    --skip-real-payload), with the GPU run's numerics (bf16 autocast, float32 master weights and evaluation)
+    and rng="cpu", the CPU equivalent of its "cuda" noise. Checks: the stage order, ≤ 8 output files, the
+    sha256 reassembly, the wheel install; that the same stage2 command run again resumes to the same summary
+    and loss curves; that stage2 stops with exit 2 when the first command's files are gone, and when the
+    second part is damaged (no reassembled GGUF left behind)."""
     from llm_check.five_x import STAGES
 
     planned = None if args.skip_real_payload else planned_payload()
@@ -272,13 +275,23 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         shutil.copytree(tmp / "here" / "c2", tmp / "cold" / "c2")
         cold, cold_s = run("stage2", "--root", str(tmp / "cold"), "--device", "cpu")
         out = Path(args.out) if args.out else tmp / "out"
-        s2, s2_s = run("stage2", "--root", str(device_root), "--device", "cpu", "--out", str(out), *TINY_STAGE2)
+        stage2 = ("stage2", "--root", str(device_root), "--device", "cpu", "--out", str(out),
+                  "--weight-cache", str(tmp / "weights"), *TINY_STAGE2)
+        s2, s2_s = run(*stage2)
         print(s2.stdout.strip())
         if s2.returncode != 0:
             print(s2.stderr[-4000:], file=sys.stderr)
             return die("stage2 failed in the rehearsal", 1)
         summary = json.loads((out / "summary.json").read_text())
+        curves = (out / "loss_curves.json").read_text()
         files = sorted(p.name for p in out.iterdir())
+        again, again_s = run(*stage2)  # the same command once more: every stage resumes from rows and weights
+        print(again.stdout.strip().splitlines()[-1] if again.stdout.strip() else "")
+        part = device_root / "c2" / manifest["gguf"]["parts"][1]["file"]
+        damaged = bytearray(part.read_bytes())
+        damaged[len(damaged) // 2] ^= 0xFF
+        part.write_bytes(bytes(damaged))
+        bad, bad_s = run("stage2", "--root", str(device_root), "--device", "cpu", "--work", str(tmp / "work-damaged"))
         problems = []
         if tuple(summary["stages_done"]) != STAGES:
             problems.append(f"stages {summary['stages_done']} != {list(STAGES)}")
@@ -288,11 +301,22 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
                                          "ratios.json") if f not in files]
         if cold.returncode != 2:  # its seconds are printed, not asserted: the check runs before torch is imported
             problems.append(f"without the first command's files stage2 gave exit {cold.returncode} after {cold_s:.1f} s")
+        if again.returncode != 0:
+            problems.append(f"the rerun gave exit {again.returncode}: {again.stderr[-2000:]}")
+        else:
+            changed = resume_differences(summary, json.loads((out / "summary.json").read_text()))
+            if changed or (out / "loss_curves.json").read_text() != curves:
+                problems.append(f"the rerun did not resume to the same results: {changed[:5]} "
+                                f"(loss curves {'same' if (out / 'loss_curves.json').read_text() == curves else 'differ'})")
+        left = [p.name for p in (tmp / "work-damaged").glob("*.gguf")]
+        if bad.returncode != 2 or "sha256" not in bad.stderr or left:
+            problems.append(f"a damaged second part gave exit {bad.returncode}, left {left}: {bad.stderr[-500:]}")
         if planned is not None and max(planned) > LIMIT_MIB:
             problems.append(f"planned payload {planned[0]:.1f}, {planned[1]:.1f} MiB > {LIMIT_MIB}")
         tiny = manifest["carried_mib"]
         print(f"rehearsal: tiny payload {tiny[0]:.2f}, {tiny[1]:.2f} MiB, {len(tokens):,} tokens; stage2 {s2_s:.1f} s; "
-              f"files {files}; without the first half: exit {cold.returncode} in {cold_s:.1f} s")
+              f"files {files}; rerun resumed in {again_s:.1f} s; without the first half: exit {cold.returncode} in "
+              f"{cold_s:.1f} s; damaged second half: exit {bad.returncode} in {bad_s:.1f} s")
         if problems:
             return die("rehearsal: " + "; ".join(problems), 1)
     carried = "skipped" if planned is None else f"{planned[0]:.1f},{planned[1]:.1f}"
@@ -300,8 +324,24 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     return 0
 
 
-TINY_STAGE2 = ["--steps", "4", "--batch-size", "4", "--block-size", "32", "--n-trials", "40", "--n-coarse", "16",
-               "--worst-k", "3", "--most-k", "3", "--worst-steps", "2", "--plateau-checks", "2", "--autocast", "none",
+RUN_DEPENDENT = {"wall_time_s", "n_evals", "step_probe", "budget_s", "reassembly_and_load_s", "files"}
+
+
+def resume_differences(first: dict, again: dict, path: str = "") -> list[str]:
+    """Where a rerun's summary differs from the first run's, outside what a rerun changes by design
+    (RUN_DEPENDENT: wall times, fresh evaluations, the step probe and the budget left, the output listing)."""
+    if isinstance(first, dict) and isinstance(again, dict):
+        return [d for k in sorted(set(first) | set(again)) if k not in RUN_DEPENDENT
+                for d in resume_differences(first.get(k), again.get(k), f"{path}/{k}")]
+    if isinstance(first, list) and isinstance(again, list) and len(first) == len(again):
+        return [d for i, (a, b) in enumerate(zip(first, again)) for d in resume_differences(a, b, f"{path}[{i}]")]
+    return [] if first == again else [path or "/"]
+
+
+# a handful of steps, and a plateau check every step, so GO stops at its plateau before the budget and the
+# control is measured again at that step, as it may be on the GPU
+TINY_STAGE2 = ["--steps", "4", "--batch-size", "4", "--block-size", "32", "--n-trials", "40", "--n-coarse", "2",
+               "--worst-k", "3", "--most-k", "3", "--worst-steps", "2", "--plateau-checks", "4", "--autocast", "bfloat16",
                "--eval-batch-size", "520", "--edge-rel-precision", "0.3", "--budget-s", "120"]
 TINY_EXAMPLES = 520
 
@@ -364,7 +404,7 @@ def parser() -> argparse.ArgumentParser:
     s2.add_argument("--batch-size", type=int, default=64)
     s2.add_argument("--block-size", type=int, default=256)
     s2.add_argument("--n-trials", type=int, default=200)
-    s2.add_argument("--n-coarse", type=int, default=64)
+    s2.add_argument("--n-coarse", type=int, default=2, help="whole-set draws per σ of the bracketing grid")
     s2.add_argument("--worst-k", type=int, default=3)
     s2.add_argument("--most-k", type=int, default=8)
     s2.add_argument("--worst-steps", type=int, default=10)

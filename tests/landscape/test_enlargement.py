@@ -88,3 +88,24 @@ def test_models_on_different_noise_plans_are_refused():
     model, score = HalfSpace(torch.zeros(D), v), threshold_score(B)
     with pytest.raises(UserInputError, match="one noise plan"):
         sigma_basins([(model, ProbeContext(seed=1)), (model, ProbeContext(seed=2))], score, [0.5, 1.0])
+
+
+@pytest.mark.parametrize("mode", ["pairs", "set"])
+def test_the_bracket_draws_what_coarse_mode_names(tmp_path, mode):
+    """BasinMeter's coarse grid scores one (noise, example) pair per draw, or with coarse_mode="set" the whole
+    set: n_coarse rows per coarse σ, each over 1 example or over all of them."""
+    from landscape.enlargement_protocol import COARSE, BasinMeter
+    from landscape.store import ResultStore
+
+    v = torch.zeros(D, dtype=torch.float64)
+    v[0] = 1.0
+    model, score = HalfSpace(torch.zeros(D), v), threshold_score(B)
+    store = ResultStore(tmp_path / "rows.jsonl")
+    meter = BasinMeter(score, n_trials=8, n_coarse=3, ratio=2 ** 0.25, confidence=0.95, seed=0, store=store,
+                       coarse_mode=mode)
+    lo, hi = meter.bracket(model, "halfspace", "gaussian", TAU)
+    assert 0 < lo < hi
+    perturbed = [r.key for r in store.rows() if r.key.get("alpha")]
+    assert len(perturbed) == 3 * len(COARSE["gaussian"])
+    sizes = {len(k["example_ids"]) if k["example_ids"] is not None else len(B) for k in perturbed}
+    assert sizes == ({1} if mode == "pairs" else {len(B)})

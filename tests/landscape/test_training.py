@@ -1,10 +1,13 @@
-"""The shared training loop (landscape.training): its two data orders, seeded and reproducible."""
+"""The shared training loop (landscape.training): its two data orders, seeded and reproducible, its plateau
+rule, and the effective-move diagnostic."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from landscape.training import Plateau, TrainConfig, train
+from landscape.training import Plateau, TrainConfig, parameter_change, train
 
 
 def _rows_seen(cfg: TrainConfig, n_rows: int) -> list[list[int]]:
@@ -54,3 +57,22 @@ def test_plateau_stops_at_the_first_check_with_too_small_an_improvement():
     assert all(torch.equal(res.checkpoints[-1].state[k], v) for k, v in model.state_dict().items())
     full = train(torch.nn.Linear(2, 1), loss, 8, TrainConfig(steps=100, batch_size=2, lr=1e-2))
     assert full.steps == 100 and full.plateau_step is None and full.monitored == ()
+
+
+def test_parameter_change_is_the_l2_move_and_the_share_of_moved_coordinates():
+    """A Linear(3, 2) (6 weights, 2 biases) with weight[0, 0] += 3 and bias[1] −= 4: ‖Δθ‖₂ = 5, 2 of 8
+    coordinates moved; a step below float32 resolution at 1.0 (1e-8 < ulp/2) moves nothing."""
+    model = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.fill_(1.0)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    with torch.no_grad():
+        model.weight[0, 0] += 3.0
+        model.bias[1] -= 4.0
+    change = parameter_change(before, model)
+    assert math.isclose(change["delta_norm"], 5.0, rel_tol=0, abs_tol=0) and change["moved_share"] == 2 / 8
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(before[name] + 1e-8)
+    assert parameter_change(before, model) == {"delta_norm": 0.0, "moved_share": 0.0}

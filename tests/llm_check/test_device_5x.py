@@ -1,5 +1,6 @@
 """scripts/device_5x.py: the GPU runbook rehearsed end to end on CPU at tiny scale (a tiny llama GGUF split
-over two payload folders, the wheel installed with --target, stage1 then stage2 on --device cpu), plus the
+over two payload folders, the wheel installed with --target, stage1 then stage2 on --device cpu with bf16
+autocast, the same stage2 again resuming, and the refusals of a cold machine and a damaged part), plus the
 payload cut. The real payload's sizes are measured by the README's `--rehearse` step, not here."""
 
 from __future__ import annotations
@@ -28,14 +29,19 @@ def test_rehearsal_runs_every_stage_and_refuses_a_cold_machine(tmp_path):
     lines = done.stdout.strip().splitlines()
     assert lines[-1] == f"REHEARSAL ok stages={','.join(STAGES)} carried_mib=skipped"
     assert any(x.startswith("STAGE1 ok files=4 ") for x in lines)
-    assert "without the first half: exit 2" in done.stdout
+    assert "without the first half: exit 2" in done.stdout and "damaged second half: exit 2" in done.stdout
+    assert "rerun resumed in" in done.stdout
     files = sorted(p.name for p in out.iterdir())
     assert files == ["loss_curves.json", "loss_curves.png", "ratios.json", "report.md", "rows.jsonl", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     assert tuple(summary["stages_done"]) == STAGES and summary["rng"] == "cpu"
+    assert summary["config"]["autocast"] == "bfloat16"  # the GPU run's numerics
     load = summary["stages"]["load"]
     assert load["steps"] == 4 and load["step_probe"]["seconds_per_step"] > 0
     arm = summary["enlargement"]["arms"][0]
+    # the rehearsal's GO stops at its plateau, so the control is measured again at that step
+    assert arm["plateau_reached"] and arm["steps"] < load["steps"]
+    assert f"control-at{arm['steps']}-canonical" in (out / "rows.jsonl").read_text()
     assert arm["primary"] and arm["m"] == 5 and arm["test"]["verdict"] and arm["gate"]["min_examples"] == 500 and arm["gate"]["difference"]["n"] >= 500
     curves = json.loads((out / "loss_curves.json").read_text())
     assert sorted(len(v) for v in curves.values()) == [arm["steps"], 4]
