@@ -340,7 +340,7 @@ def resume_differences(first: dict, again: dict, path: str = "") -> list[str]:
 
 # a handful of steps, and a plateau check every step, so GO stops at its plateau before the budget and the
 # control is measured again at that step, as it may be on the GPU
-TINY_STAGE2 = ["--steps", "4", "--batch-size", "4", "--block-size", "32", "--n-trials", "40", "--n-coarse", "2",
+TINY_STAGE2 = ["--steps", "4", "--batch-size", "4", "--block-size", "32", "--n-trials", "16", "--n-coarse", "2",
                "--worst-k", "3", "--most-k", "3", "--worst-steps", "2", "--plateau-checks", "4", "--autocast", "bfloat16",
                "--eval-batch-size", "520", "--edge-rel-precision", "0.3", "--budget-s", "120"]
 TINY_EXAMPLES = 520
