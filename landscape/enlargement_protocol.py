@@ -166,9 +166,9 @@ def run_enlargement(start: nn.Module, train: TrainFn, tune: TrainConfig, score: 
     σ-basin and plateau check ("cpu", or "cuda" on a GPU: landscape.directions); `train` chooses GO's own.
     `coarse_mode`: what one coarse draw is, "pairs" (one (noise, example) pair) or "set" (the whole set under
     one noise draw). The bracket takes the largest coarse σ whose p̂_A reads at or above S − τ, so a σ far
-    outside the basin must not read inside by chance: with single pairs that needs n_coarse ≫ 1 / τ², "set"
-    needs only a couple of draws (a whole-set score far outside the basin sits at chance, many standard
-    errors below S − τ)."""
+    outside the basin must not read inside by chance: with single pairs that needs n_coarse ≫ p(1 − p)/g², p
+    the score far outside (about chance) and g = S − τ − p its gap below the threshold; "set" needs only a
+    couple of draws when g is many standard errors of the whole set's score."""
     began = time.perf_counter()
     meter = BasinMeter(score, n_trials, n_coarse, protocol.max_grid_ratio, protocol.sigma_basin_confidence,
                        tune.seed, store, rng, coarse_mode)
