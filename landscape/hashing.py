@@ -1,4 +1,5 @@
-"""Canonical parameter names, per-tensor seeds and content hashes (never Python's salted `hash()`).
+"""Canonical parameter names, per-tensor seeds and content hashes of tensors and files (never Python's salted
+`hash()`).
 
 canonical_name strips wrapper prefixes (`module.` from DataParallel/DDP, `_orig_mod.` from torch.compile)
 and FSDP/checkpoint wrapper segments, so a wrapped and an unwrapped model draw the same noise.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 import torch
 
@@ -34,6 +36,15 @@ def tensor_seed(seed: int, name: str) -> int:
     """64-bit generator seed for one tensor: first 8 bytes of sha256(f"{seed}:{canonical_name(name)}")."""
     digest = hashlib.sha256(f"{int(seed)}:{canonical_name(name)}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 (hex) of a file's bytes, read 1 MiB at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def hash_named_tensors(names: Iterable[str], get: Callable[[str], torch.Tensor]) -> str:

@@ -18,7 +18,6 @@ Memory is checked *before* loading (the OOM killer cannot be caught): parameter 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -31,7 +30,7 @@ from typing import Any
 import psutil
 import torch
 
-from landscape.hashing import weight_hash
+from landscape.hashing import file_sha256, weight_hash
 from llm_check.fetch import cache_dir, default_model_gguf
 from theory.errors import UserInputError
 
@@ -62,14 +61,6 @@ class LoadedModel:
     device: str
     n_params: int
     local_dir: Path | None
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def parse_dtype(dtype: str | torch.dtype) -> torch.dtype:
@@ -132,7 +123,7 @@ def gguf_to_safetensors(gguf_path: Path) -> Path:
 
     gguf_path = Path(gguf_path).resolve()
     n_params = _check_gguf_readable(gguf_path)
-    target = cache_dir() / "models" / f"{gguf_path.stem}-{_file_sha256(gguf_path)[:16]}"
+    target = cache_dir() / "models" / f"{gguf_path.stem}-{file_sha256(gguf_path)[:16]}"
     if (target / "config.json").is_file():
         return target
     check_memory(n_params, torch.float32, "cpu", copies=2.0, what=f"dequantising {gguf_path.name}")

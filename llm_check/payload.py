@@ -29,14 +29,6 @@ MIB = 2 ** 20
 _CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def folder_mib(paths: Iterable[Path]) -> float:
     """Total size in MiB of the files under `paths` (files or folders)."""
     total = 0
@@ -169,4 +161,4 @@ def read_json_xz(path: Path) -> Any:
 
 
 __all__ = ["FrozenTokenizer", "MIB", "Part", "folder_mib", "freeze_task", "read_json_xz", "read_tokens", "reassemble",
-           "sha256_file", "split_file", "thaw_task", "write_json_xz", "write_tokens"]
+           "split_file", "thaw_task", "write_json_xz", "write_tokens"]

@@ -67,7 +67,8 @@ def build_payload(device_dir: Path, gguf_path: Path, pool_record: dict, tokens, 
                   provenance: dict) -> dict:
     """Write device_dir/c1 and device_dir/c2 (module doc), the GGUF cut so that c2 = tree + part 2 fills its
     command to LIMIT_MIB − MARGIN_MIB; the training tokens are cut until c1 fits too. Returns the manifest."""
-    from llm_check.payload import MIB, folder_mib, sha256_file, split_file, write_json_xz, write_tokens
+    from landscape.hashing import file_sha256
+    from llm_check.payload import MIB, folder_mib, split_file, write_json_xz, write_tokens
 
     c1, c2 = device_dir / "c1", device_dir / "c2"
     for d in (c1, c2):
@@ -90,14 +91,14 @@ def build_payload(device_dir: Path, gguf_path: Path, pool_record: dict, tokens, 
         n = int(n * room_mib / (tokens_file.stat().st_size / MIB) * 0.98)
     else:
         raise RuntimeError("the training tokens do not fit into the first command")
-    manifest = {"gguf": {"name": gguf_path.name, "size": size, "sha256": sha256_file(gguf_path),
+    manifest = {"gguf": {"name": gguf_path.name, "size": size, "sha256": file_sha256(gguf_path),
                          "parts": [{"folder": p.path.parent.name, "file": p.path.name, "size": p.size,
                                     "sha256": p.sha256} for p in parts]},
                 "train_tokens": int(n), "files": {}, "wheel": wheel.name, "provenance": provenance}
     for f in sorted(c1.iterdir()):
         if f.name.endswith(".part0"):
             continue
-        manifest["files"][f.name] = sha256_file(f)
+        manifest["files"][f.name] = file_sha256(f)
     for d in (c1, c2):
         (d / "manifest.json").write_text(json.dumps(manifest, indent=1))
     manifest["carried_mib"] = [tree + folder_mib([c1]), tree + folder_mib([c2])]
@@ -139,7 +140,7 @@ def _manifest(folder: Path) -> dict:
 
 
 def cmd_stage1(args: argparse.Namespace) -> int:
-    from llm_check.payload import sha256_file
+    from landscape.hashing import file_sha256
 
     c1 = args.root / "c1"
     try:
@@ -148,7 +149,7 @@ def cmd_stage1(args: argparse.Namespace) -> int:
         return die(f"{c1}/manifest.json is missing: carry .device/c1 with this command")
     part = manifest["gguf"]["parts"][0]
     checks = {part["file"]: part["sha256"], **manifest["files"]}
-    bad = [name for name, digest in checks.items() if not (c1 / name).is_file() or sha256_file(c1 / name) != digest]
+    bad = [name for name, digest in checks.items() if not (c1 / name).is_file() or file_sha256(c1 / name) != digest]
     if bad:
         return die(f"damaged or missing in {c1}: {', '.join(bad)}", 1)
     site = args.root / SITE

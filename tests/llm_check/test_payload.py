@@ -4,16 +4,18 @@ evaluation task."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
+from landscape.hashing import file_sha256
 from llm_check.multiple_choice import MultipleChoiceScore
 from llm_check.payload import (
     freeze_task,
     read_json_xz,
     read_tokens,
     reassemble,
-    sha256_file,
     split_file,
     thaw_task,
     write_json_xz,
@@ -29,15 +31,18 @@ def test_split_and_reassemble_round_trip(tmp_path):
     src.write_bytes(np.random.default_rng(0).integers(0, 256, 100_003, dtype=np.uint8).tobytes())
     parts = split_file(src, [tmp_path / "c1", tmp_path / "c2"], [40_000])
     assert [p.size for p in parts] == [40_000, 60_003] and parts[1].path.parent.name == "c2"
-    out = reassemble([p.path for p in parts], tmp_path / "back" / "model.gguf", sha256_file(src))
+    out = reassemble([p.path for p in parts], tmp_path / "back" / "model.gguf", file_sha256(src))
     assert out.read_bytes() == src.read_bytes()
+    big = tmp_path / "big.bin"  # the file hash reads 1 MiB chunks: a file of several, the last one short
+    big.write_bytes(np.random.default_rng(1).integers(0, 256, 5 * 2**19 + 3, dtype=np.uint8).tobytes())
+    assert file_sha256(big) == hashlib.sha256(big.read_bytes()).hexdigest()
 
 
 def test_a_damaged_or_missing_part_is_refused(tmp_path):
     src = tmp_path / "f.bin"
     src.write_bytes(bytes(range(256)) * 40)
     parts = split_file(src, [tmp_path / "a", tmp_path / "b"], [5000])
-    digest = sha256_file(src)
+    digest = file_sha256(src)
     with pytest.raises(UserInputError, match="went cold"):
         reassemble([tmp_path / "gone.part0", parts[1].path], tmp_path / "x", digest)
     data = bytearray(parts[1].path.read_bytes())
